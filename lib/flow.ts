@@ -1,0 +1,353 @@
+// The verification flow, framework-free: a parsed body and the app's request in, an outcome out.
+
+import { randomUUID } from 'node:crypto';
+import { ERROR_CODES, KhaltiError, type VerifyErrorCode } from './errors';
+import type { KhaltiClient } from './khalti/client';
+import type { Log } from './log';
+import type { Config, VerificationFailure, VerifiedPayment } from './options';
+import { createRequestParser, FROM_BODY, type VerifyRequest } from './request';
+import type { LedgerStore, PaymentRecord } from './ledger/store';
+
+/** The 200 body. */
+export interface SuccessBody {
+  ok: true;
+  orderId: string;
+  amount: number;
+  transactionId: string | null;
+  replayed: boolean;
+  data?: Record<string, unknown>;
+}
+
+export type Outcome = { ok: true; body: SuccessBody } | { ok: false; error: KhaltiError };
+
+/** What Khalti's answers add up to, for one claimed token. */
+type Decision =
+  | { kind: 'confirmed'; transactionId: string | null; amount: number; khalti: unknown }
+  | { kind: 'declined'; code: 'payment_rejected' | 'payment_not_completed'; khalti: unknown }
+  | { kind: 'unknown'; timedOut: boolean };
+
+interface Attempt {
+  input: VerifyRequest;
+  expected: number;
+  owner: string;
+  deadline: number;
+}
+
+/** Failure context passed to `onFailed` (everything but code and message). */
+type FailureContext = Omit<VerificationFailure, 'code' | 'message'>;
+
+/** A failure together with what `onFailed` should be told about it. */
+class FlowFailure {
+  constructor(
+    readonly error: KhaltiError,
+    readonly context: FailureContext,
+  ) {}
+}
+
+/** Seconds a client should wait before retrying a request that found the token busy. */
+const BUSY_RETRY_AFTER_S = 2;
+/** Seconds a client should wait after `overloaded`. */
+const OVERLOADED_RETRY_AFTER_S = 1;
+/** Codes after which `onFailed` is not called: nothing was decided about the payment. */
+const SILENT_CODES: ReadonlySet<VerifyErrorCode> = new Set(['verification_in_progress', 'overloaded']);
+
+export class VerificationFlow<Req> {
+  readonly #config: Config<Req>;
+  readonly #client: KhaltiClient;
+  readonly #store: LedgerStore;
+  readonly #log: Log;
+  readonly #parse: ReturnType<typeof createRequestParser>;
+  /** Leaders of in-process verifications, by token: identical concurrent requests share one. */
+  readonly #pending = new Map<string, { orderId: string; amount: number; result: Promise<Outcome> }>();
+  #inFlight = 0;
+
+  constructor(config: Config<Req>, client: KhaltiClient, log: Log) {
+    this.#config = config;
+    this.#client = client;
+    this.#store = config.store;
+    this.#log = log;
+    this.#parse = createRequestParser(config.minAmount);
+  }
+
+  /** Verifications between claim and answer, right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Run one verification request: validate `body` (with the order id from `getOrderId` when set), then
+   * verify, and tell `onFailed` about a failure. Never throws.
+   */
+  async run(body: unknown, req: Req): Promise<Outcome> {
+    const result = await this.#parseAndVerify(body, req);
+    if (!(result instanceof FlowFailure)) return { ok: true, body: result };
+    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode)) await this.#notify(result, req);
+    return { ok: false, error: result.error };
+  }
+
+  async #parseAndVerify(body: unknown, req: Req): Promise<SuccessBody | FlowFailure> {
+    let orderId: unknown = FROM_BODY;
+    if (this.#config.getOrderId) {
+      try {
+        orderId = await this.#config.getOrderId(req);
+      } catch (error) {
+        this.#log('error', 'getOrderId threw', { error: describeError(error) });
+        return new FlowFailure(new KhaltiError('internal_error'), {});
+      }
+    }
+    const parsed = this.#parse(body, orderId);
+    if (!parsed.ok) return new FlowFailure(new KhaltiError('invalid_request', { details: parsed.details }), {});
+    return this.#verify(parsed.value, req);
+  }
+
+  async #notify(failure: FlowFailure, req: Req): Promise<void> {
+    if (!this.#config.onFailed) return;
+    const { code, message } = failure.error;
+    try {
+      await this.#config.onFailed({ code: code as VerifyErrorCode, message, ...failure.context }, req);
+    } catch (error) {
+      this.#log('error', 'onFailed threw; the response is unchanged', { code, error: describeError(error) });
+    }
+  }
+
+  async #verify(input: VerifyRequest, req: Req): Promise<SuccessBody | FlowFailure> {
+    const context: FailureContext = { orderId: input.orderId, token: input.token, amount: input.amount };
+    let expected: unknown;
+    try {
+      expected = await this.#config.expectedAmount(input.orderId, req);
+    } catch (error) {
+      this.#log('error', 'expectedAmount threw', { orderId: input.orderId, error: describeError(error) });
+      return new FlowFailure(new KhaltiError('internal_error'), context);
+    }
+    if (expected === null || expected === undefined) return new FlowFailure(new KhaltiError('order_not_found'), context);
+    if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected <= 0) {
+      this.#log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId: input.orderId });
+      return new FlowFailure(new KhaltiError('internal_error'), context);
+    }
+    context.expectedAmount = expected;
+    if (input.amount !== expected) return new FlowFailure(new KhaltiError('amount_mismatch'), context);
+
+    const leader = this.#pending.get(input.token);
+    if (leader && leader.orderId === input.orderId && leader.amount === input.amount) {
+      const shared = await leader.result;
+      return shared.ok ? { ...shared.body, replayed: true } : new FlowFailure(shared.error, context);
+    }
+    if (this.#inFlight >= this.#config.maxInFlight) {
+      return new FlowFailure(new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }), context);
+    }
+    this.#inFlight += 1;
+    const settled = this.#claimAndVerify(input, expected, req, context).finally(() => {
+      this.#inFlight -= 1;
+    });
+    if (!leader) {
+      const result = settled.then((r): Outcome => (r instanceof FlowFailure ? { ok: false, error: r.error } : { ok: true, body: r }));
+      this.#pending.set(input.token, { orderId: input.orderId, amount: input.amount, result });
+      void result.finally(() => this.#pending.delete(input.token));
+    }
+    return settled;
+  }
+
+  async #claimAndVerify(
+    input: VerifyRequest,
+    expected: number,
+    req: Req,
+    context: FailureContext,
+  ): Promise<SuccessBody | FlowFailure> {
+    const fail = (code: VerifyErrorCode, extra: FailureContext = {}, statusCode?: number): FlowFailure =>
+      new FlowFailure(new KhaltiError(code, statusCode === undefined ? {} : { statusCode }), { ...context, ...extra });
+    const now = Date.now();
+    const attempt: Attempt = { input, expected, owner: randomUUID(), deadline: now + this.#config.khaltiBudgetMs };
+    try {
+      const claim = await this.#store.claim({ ...input, amount: expected, owner: attempt.owner, now, leaseMs: this.#config.leaseMs });
+      switch (claim.status) {
+        case 'fulfilled':
+          return { ...(claim.record.response as SuccessBody), replayed: true };
+        case 'unfulfillable':
+          return fail(storedFailureCode(claim.record), { khalti: claim.record.khalti });
+        case 'token_conflict':
+          return fail('token_already_used');
+        case 'order_conflict':
+          return fail('order_already_paid');
+        case 'busy':
+          return new FlowFailure(new KhaltiError('verification_in_progress', { retryAfter: BUSY_RETRY_AFTER_S }), context);
+        case 'claimed':
+          break;
+      }
+      if (claim.record.state === 'verified') return await this.#fulfil(attempt, paymentOf(claim.record), req, fail);
+      const decision = await this.#askKhalti(attempt, claim.takenOver);
+      return await this.#settle(attempt, decision, req, fail);
+    } catch (error) {
+      this.#log('error', 'the ledger store failed; failing closed', { token: input.token, error: describeError(error) });
+      await this.#store.endLease(input.token, attempt.owner, Date.now()).catch(() => false);
+      return fail('internal_error');
+    }
+  }
+
+  /**
+   * Ask Khalti what happened to this payment. Verify first, unless an earlier attempt's outcome is
+   * unknown (then the read-only status API first: verify's answer for an already-verified token is
+   * undocumented). Any answer that is not clearly a payment or clearly not one is `unknown`.
+   */
+  async #askKhalti(attempt: Attempt, statusFirst: boolean): Promise<Decision> {
+    const { token } = attempt.input;
+    const options = { deadline: attempt.deadline };
+    let timedOut = false;
+    let verifiedAgain = false;
+    if (!statusFirst) {
+      const verified = await this.#client.verify(token, attempt.expected, options);
+      if (verified.kind !== 'unavailable') return this.#verifyDecision(verified, token);
+      timedOut = verified.reason === 'timeout';
+      this.#log('warn', 'Khalti verify gave no usable answer; asking the status API', { token, reason: verified.reason, httpStatus: verified.httpStatus });
+    }
+    for (;;) {
+      const status = await this.#client.status(token, attempt.expected, options);
+      if (status.kind === 'auth_failed') return this.#authFailed(status.httpStatus, status.detail);
+      if (status.kind === 'unavailable') {
+        this.#log('warn', 'Khalti status API gave no usable answer; outcome unknown', { token, reason: status.reason });
+        return { kind: 'unknown', timedOut: timedOut || status.reason === 'timeout' };
+      }
+      switch (status.state) {
+        case 'Complete':
+          return { kind: 'confirmed', transactionId: null, amount: attempt.expected, khalti: status.body };
+        case 'Error':
+          return { kind: 'declined', code: 'payment_rejected', khalti: status.body };
+        case 'Confirmed': {
+          if (verifiedAgain) return { kind: 'unknown', timedOut };
+          verifiedAgain = true;
+          const verified = await this.#client.verify(token, attempt.expected, options);
+          if (verified.kind !== 'unavailable') return this.#verifyDecision(verified, token);
+          timedOut ||= verified.reason === 'timeout';
+          continue;
+        }
+        default:
+          return { kind: 'declined', code: 'payment_not_completed', khalti: status.body };
+      }
+    }
+  }
+
+  #verifyDecision(verified: Exclude<Awaited<ReturnType<KhaltiClient['verify']>>, { kind: 'unavailable' }>, token: string): Decision {
+    switch (verified.kind) {
+      case 'completed':
+        return { kind: 'confirmed', transactionId: verified.transactionId, amount: verified.amount, khalti: verified.body };
+      case 'not_completed':
+        return { kind: 'declined', code: 'payment_not_completed', khalti: verified.body };
+      case 'rejected':
+        this.#log('warn', 'Khalti rejected the payment token', { token, httpStatus: verified.httpStatus });
+        return { kind: 'declined', code: 'payment_rejected', khalti: verified.body };
+      case 'auth_failed':
+        return this.#authFailed(verified.httpStatus, verified.detail);
+    }
+  }
+
+  #authFailed(httpStatus: number, detail: string | null): Decision {
+    this.#log(
+      'error',
+      'configuration error: Khalti rejected our secret key (not the payment token). Check `secretKey` and that `baseUrl` matches it (test keys work on the sandbox host only)',
+      { httpStatus, detail },
+    );
+    return { kind: 'unknown', timedOut: false };
+  }
+
+  async #settle(
+    attempt: Attempt,
+    decision: Decision,
+    req: Req,
+    fail: (code: VerifyErrorCode, extra?: FailureContext, statusCode?: number) => FlowFailure,
+  ): Promise<SuccessBody | FlowFailure> {
+    const { token } = attempt.input;
+    if (decision.kind === 'unknown') {
+      await this.#store.endLease(token, attempt.owner, Date.now());
+      return fail('gateway_error', {}, decision.timedOut ? 504 : 502);
+    }
+    if (decision.kind === 'declined') {
+      await this.#store.release(token, attempt.owner);
+      return fail(decision.code, { khalti: decision.khalti });
+    }
+    const verified = { transactionId: decision.transactionId, khalti: decision.khalti, now: Date.now() };
+    if (decision.amount !== attempt.expected) {
+      this.#log('error', 'Khalti confirmed a different amount than the order costs; recorded as unfulfillable (refund it)', {
+        token,
+        orderId: attempt.input.orderId,
+        transactionId: decision.transactionId,
+      });
+      await this.#store.markUnfulfillable(token, attempt.owner, { ...verified, failureCode: 'amount_mismatch' });
+      return fail('amount_mismatch', { khalti: decision.khalti });
+    }
+    const marked = await this.#store.markVerified(token, attempt.owner, verified);
+    if (marked === 'order_conflict') {
+      this.#log('error', 'Khalti confirmed a payment for an order already paid with another token; recorded as unfulfillable (refund it)', {
+        token,
+        orderId: attempt.input.orderId,
+        transactionId: decision.transactionId,
+      });
+      return fail('order_already_paid', { khalti: decision.khalti });
+    }
+    if (marked === 'not_owner') {
+      this.#log('warn', 'the claim lease expired during verification; another attempt now owns this token', { token });
+      return new FlowFailure(new KhaltiError('verification_in_progress', { retryAfter: BUSY_RETRY_AFTER_S }), {});
+    }
+    return this.#fulfil(attempt, { transactionId: decision.transactionId, khalti: decision.khalti }, req, fail);
+  }
+
+  async #fulfil(
+    attempt: Attempt,
+    payment: Pick<VerifiedPayment, 'transactionId' | 'khalti'>,
+    req: Req,
+    fail: (code: VerifyErrorCode, extra?: FailureContext) => FlowFailure,
+  ): Promise<SuccessBody | FlowFailure> {
+    const { input, owner } = attempt;
+    let returned: unknown;
+    try {
+      returned = await this.#config.onVerified({ orderId: input.orderId, token: input.token, amount: attempt.expected, ...payment }, req);
+    } catch (error) {
+      this.#log('error', 'onVerified threw; the payment stays verified and a retry or reconcile() fulfils it', {
+        token: input.token,
+        orderId: input.orderId,
+        error: describeError(error),
+      });
+      await this.#store.endLease(input.token, owner, Date.now());
+      return fail('fulfilment_failed', { khalti: payment.khalti });
+    }
+    const data = this.#plainData(returned);
+    const body: SuccessBody = {
+      ok: true,
+      orderId: input.orderId,
+      amount: attempt.expected,
+      transactionId: payment.transactionId,
+      replayed: false,
+      ...(data === undefined ? {} : { data }),
+    };
+    if (!(await this.#store.markFulfilled(input.token, owner, body, Date.now()))) {
+      this.#log('warn', 'the claim lease expired before fulfilment was recorded; onVerified may run again', { token: input.token });
+    }
+    return body;
+  }
+
+  /** `onVerified`'s return value as JSON data, when it is a plain object that survives JSON. */
+  #plainData(value: unknown): Record<string, unknown> | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) return undefined;
+    try {
+      return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    } catch {
+      this.#log('warn', 'onVerified returned an object that is not JSON; it is left out of the response');
+      return undefined;
+    }
+  }
+}
+
+function paymentOf(record: PaymentRecord): Pick<VerifiedPayment, 'transactionId' | 'khalti'> {
+  return { transactionId: record.transactionId, khalti: record.khalti };
+}
+
+function storedFailureCode(record: PaymentRecord): VerifyErrorCode {
+  const code = record.failureCode as VerifyErrorCode | null;
+  return code !== null && code in ERROR_CODES ? code : 'internal_error';
+}
+
+/** An error's name and message for a log line (the log scrubs the secret key); never a stack. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return typeof error;
+}

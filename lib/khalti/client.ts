@@ -1,0 +1,167 @@
+// KhaltiClient: the only code that talks HTTP to Khalti. Every call resolves to a classified outcome.
+
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+import Joi from 'joi';
+import {
+  classifyStatus,
+  classifyVerify,
+  type RawResponse,
+  type StatusOutcome,
+  type Unavailable,
+  type VerifyOutcome,
+} from './classify';
+import { validateOptions } from '../validate-options';
+
+/** Khalti's production host. Defaults `baseUrl`. */
+export const DEFAULT_BASE_URL = 'https://khalti.com';
+/** Per-call timeout. Defaults `timeoutMs`. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Khalti answers are small; anything larger is refused unread. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Retries of the read-only status call (the verify call is never retried blindly). */
+export const STATUS_RETRIES = 2;
+/** First backoff before a status retry; doubles each time, with jitter. */
+export const DEFAULT_RETRY_BASE_MS = 200;
+/** A call with less time than this left before its deadline is not made. */
+const MIN_CALL_MS = 50;
+
+export interface KhaltiClientOptions {
+  /** Your Khalti secret key, sent as `Authorization: Key <secretKey>`. Required. */
+  secretKey: string;
+  /** Khalti's host, without `/api/v2`. Defaults to `https://khalti.com`. */
+  baseUrl?: string;
+  /** Timeout of one HTTP call, in ms. Defaults to `10000`. */
+  timeoutMs?: number;
+  /** First backoff before a status retry, in ms (doubles, with jitter). Defaults to `200`. */
+  retryBaseMs?: number;
+  /** How backoffs wait; tests pass an instant one. Defaults to `setTimeout`. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CallOptions {
+  /** Epoch ms after which no call is started, and which caps each call's timeout. */
+  deadline?: number;
+}
+
+const clientSchema = Joi.object({
+  secretKey: Joi.string().min(1).required(),
+  baseUrl: Joi.string().uri({ scheme: ['http', 'https'] }),
+  timeoutMs: Joi.number().integer().min(1).max(120_000),
+  retryBaseMs: Joi.number().integer().min(0).max(10_000),
+  sleep: Joi.function(),
+});
+
+/** What each client option must be, for start-up error messages. */
+export const CLIENT_OPTION_HINTS: Readonly<Record<string, string>> = {
+  secretKey: 'pass your Khalti secret key as a non-empty string (the value is never printed)',
+  baseUrl: 'use an http(s) URL such as https://khalti.com or https://dev.khalti.com',
+  timeoutMs: 'use a whole number of milliseconds from 1 to 120000',
+  retryBaseMs: 'use a whole number of milliseconds from 0 to 10000',
+  sleep: 'use a function (ms) => Promise<void>',
+};
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Talks to Khalti's server API. Never throws for an HTTP or network problem: it classifies it. */
+export class KhaltiClient {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly #authorization: string;
+  readonly #http: AxiosInstance;
+  readonly #retryBaseMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: KhaltiClientOptions) {
+    const config = validateOptions<Required<Omit<KhaltiClientOptions, 'sleep'>> & Pick<KhaltiClientOptions, 'sleep'>>(
+      clientSchema,
+      options,
+      { baseUrl: DEFAULT_BASE_URL, timeoutMs: DEFAULT_TIMEOUT_MS, retryBaseMs: DEFAULT_RETRY_BASE_MS },
+      CLIENT_OPTION_HINTS,
+    );
+    this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = config.timeoutMs;
+    this.#authorization = `Key ${config.secretKey}`;
+    this.#retryBaseMs = config.retryBaseMs;
+    this.#sleep = config.sleep ?? sleepFor;
+    this.#http = axios.create({
+      baseURL: this.baseUrl,
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true }),
+      maxRedirects: 0,
+      maxContentLength: MAX_RESPONSE_BYTES,
+      maxBodyLength: MAX_RESPONSE_BYTES,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      headers: { Accept: 'application/json', 'User-Agent': 'khalti-express' },
+    });
+  }
+
+  /**
+   * `POST /api/v2/payment/verify/`. Not read-only at Khalti (it completes the payment), so it is never
+   * retried here; an `unavailable` outcome means "ask `status()`".
+   */
+  async verify(token: string, amount: number, options: CallOptions = {}): Promise<VerifyOutcome> {
+    const response = await this.#send('POST', '/api/v2/payment/verify/', { token, amount }, options.deadline);
+    return 'kind' in response ? response : classifyVerify(response);
+  }
+
+  /**
+   * `GET /api/v2/payment/status/?token&amount`: read-only, so retried up to twice with jittered
+   * backoff when Khalti gives no usable answer.
+   */
+  async status(token: string, amount: number, options: CallOptions = {}): Promise<StatusOutcome> {
+    let outcome: StatusOutcome = { kind: 'unavailable', reason: 'timeout' };
+    for (let attempt = 0; attempt <= STATUS_RETRIES; attempt += 1) {
+      if (attempt > 0) {
+        const backoff = this.#backoff(attempt);
+        if (options.deadline !== undefined && Date.now() + backoff + MIN_CALL_MS > options.deadline) break;
+        await this.#sleep(backoff);
+      }
+      const response = await this.#send('GET', '/api/v2/payment/status/', { token, amount }, options.deadline);
+      outcome = 'kind' in response ? response : classifyStatus(response);
+      if (outcome.kind !== 'unavailable') break;
+    }
+    return outcome;
+  }
+
+  /** Jittered exponential backoff: between half and all of `base × 2^(attempt-1)`. */
+  #backoff(attempt: number): number {
+    const ceiling = this.#retryBaseMs * 2 ** (attempt - 1);
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: { token: string; amount: number },
+    deadline: number | undefined,
+  ): Promise<RawResponse | Unavailable> {
+    const timeout = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - Date.now());
+    if (timeout < MIN_CALL_MS) return { kind: 'unavailable', reason: 'timeout' };
+    try {
+      const response = await this.#http.request<string>({
+        method,
+        url: path,
+        headers: { Authorization: this.#authorization, ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { data: JSON.stringify(payload) } : { params: payload }),
+        timeout,
+        // `timeout` is an idle timeout in Node; the signal bounds the whole exchange.
+        signal: AbortSignal.timeout(timeout),
+      });
+      return { status: response.status, text: typeof response.data === 'string' ? response.data : '' };
+    } catch (error) {
+      // Never keep or rethrow the axios error: its config holds the Authorization header.
+      return { kind: 'unavailable', reason: transportFailureReason(error) };
+    }
+  }
+}
+
+function transportFailureReason(error: unknown): Unavailable['reason'] {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') return 'timeout';
+  if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') return 'bad_response';
+  return 'network';
+}

@@ -1,0 +1,163 @@
+// MemoryStore: the process-local ledger, for development, tests and single-process demos.
+
+import type {
+  ClaimInput,
+  ClaimResult,
+  LedgerStore,
+  MarkVerifiedResult,
+  PaymentRecord,
+  VerifiedInput,
+} from './store';
+
+const PAID_STATES = new Set(['verified', 'fulfilled']);
+
+/**
+ * A ledger held in this process's memory. Every method runs synchronously inside one tick, so each is
+ * atomic within the process. It forgets everything on restart and is not shared between instances:
+ * use a durable store in production.
+ */
+export class MemoryStore implements LedgerStore {
+  readonly #byToken = new Map<string, PaymentRecord>();
+  readonly #tokensByOrder = new Map<string, Set<string>>();
+
+  async claim(input: ClaimInput): Promise<ClaimResult> {
+    const existing = this.#byToken.get(input.token);
+    if (existing) {
+      if (existing.orderId !== input.orderId) return { status: 'token_conflict', record: copy(existing) };
+      if (existing.state === 'fulfilled' || existing.state === 'unfulfillable') {
+        return { status: existing.state, record: copy(existing) };
+      }
+      if (existing.leaseUntil > input.now) return { status: 'busy', record: copy(existing) };
+    }
+    const blocker = this.#orderBlocker(input.orderId, input.token, input.now);
+    if (blocker) return blocker;
+
+    if (existing) {
+      existing.owner = input.owner;
+      existing.leaseUntil = input.now + input.leaseMs;
+      existing.updatedAt = input.now;
+      return { status: 'claimed', record: copy(existing), takenOver: true };
+    }
+    const record: PaymentRecord = {
+      token: input.token,
+      orderId: input.orderId,
+      amount: input.amount,
+      state: 'claimed',
+      owner: input.owner,
+      leaseUntil: input.now + input.leaseMs,
+      transactionId: null,
+      khalti: null,
+      response: null,
+      failureCode: null,
+      createdAt: input.now,
+      updatedAt: input.now,
+    };
+    this.#byToken.set(record.token, record);
+    let tokens = this.#tokensByOrder.get(record.orderId);
+    if (!tokens) this.#tokensByOrder.set(record.orderId, (tokens = new Set()));
+    tokens.add(record.token);
+    return { status: 'claimed', record: copy(record), takenOver: false };
+  }
+
+  async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
+    const record = this.#owned(token, owner, 'claimed');
+    if (!record) return 'not_owner';
+    const paidElsewhere = [...(this.#tokensByOrder.get(record.orderId) ?? [])].some(
+      (other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''),
+    );
+    Object.assign(record, { transactionId: input.transactionId, khalti: clone(input.khalti), updatedAt: input.now });
+    if (paidElsewhere) {
+      Object.assign(record, { state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 });
+      return 'order_conflict';
+    }
+    record.state = 'verified';
+    return 'verified';
+  }
+
+  async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
+    const record = this.#owned(token, owner, 'verified');
+    if (!record) return false;
+    Object.assign(record, { state: 'fulfilled', response: clone(response), owner: null, leaseUntil: 0, updatedAt: now });
+    return true;
+  }
+
+  async markUnfulfillable(
+    token: string,
+    owner: string,
+    input: VerifiedInput & { failureCode: string },
+  ): Promise<boolean> {
+    const record = this.#owned(token, owner, 'claimed');
+    if (!record) return false;
+    Object.assign(record, {
+      state: 'unfulfillable',
+      failureCode: input.failureCode,
+      transactionId: input.transactionId,
+      khalti: clone(input.khalti),
+      owner: null,
+      leaseUntil: 0,
+      updatedAt: input.now,
+    });
+    return true;
+  }
+
+  async release(token: string, owner: string): Promise<boolean> {
+    const record = this.#owned(token, owner, 'claimed');
+    if (!record) return false;
+    this.#byToken.delete(token);
+    const tokens = this.#tokensByOrder.get(record.orderId);
+    tokens?.delete(token);
+    if (tokens?.size === 0) this.#tokensByOrder.delete(record.orderId);
+    return true;
+  }
+
+  async endLease(token: string, owner: string, now: number): Promise<boolean> {
+    const record = this.#byToken.get(token);
+    if (!record || record.owner !== owner || (record.state !== 'claimed' && record.state !== 'verified')) return false;
+    Object.assign(record, { owner: null, leaseUntil: 0, updatedAt: now });
+    return true;
+  }
+
+  async get(token: string): Promise<PaymentRecord | null> {
+    const record = this.#byToken.get(token);
+    return record ? copy(record) : null;
+  }
+
+  async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
+    return [...this.#byToken.values()]
+      .filter((r) => (r.state === 'claimed' || r.state === 'verified') && r.leaseUntil <= now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  /** How many records the store holds. */
+  get size(): number {
+    return this.#byToken.size;
+  }
+
+  async close(): Promise<void> {}
+
+  #owned(token: string, owner: string, state: PaymentRecord['state']): PaymentRecord | undefined {
+    const record = this.#byToken.get(token);
+    return record && record.owner === owner && record.state === state ? record : undefined;
+  }
+
+  /** Another token of this order that is paid, or whose claim is live, blocks a claim. */
+  #orderBlocker(orderId: string, token: string, now: number): ClaimResult | undefined {
+    for (const other of this.#tokensByOrder.get(orderId) ?? []) {
+      const record = this.#byToken.get(other);
+      if (!record || other === token) continue;
+      if (PAID_STATES.has(record.state)) return { status: 'order_conflict', record: copy(record) };
+      if (record.state === 'claimed' && record.leaseUntil > now) return { status: 'busy', record: copy(record) };
+    }
+    return undefined;
+  }
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? (null as T) : structuredClone(value);
+}
+
+function copy(record: PaymentRecord): PaymentRecord {
+  return structuredClone(record);
+}

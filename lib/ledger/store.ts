@@ -1,0 +1,111 @@
+// The ledger store interface: the one place that binds a Khalti payment to one order, once.
+
+/**
+ * Where a payment is in its life.
+ * - `claimed`: a request holds (or held) the token and is asking Khalti. If its lease expired, the
+ *   Khalti outcome is unknown: whoever takes it over must ask Khalti's status API first.
+ * - `verified`: Khalti confirmed the payment; `onVerified` has not finished yet.
+ * - `fulfilled`: `onVerified` finished; `response` holds the 200 body replayed to retries.
+ * - `unfulfillable`: Khalti confirmed the payment but it must not fulfil the order (the order was
+ *   already paid with another token, or Khalti's amount differs). It needs a refund; `failureCode`
+ *   says why, and is answered to every retry.
+ */
+export type PaymentState = 'claimed' | 'verified' | 'fulfilled' | 'unfulfillable';
+
+export interface PaymentRecord {
+  /** The Khalti payment token: the record's key. */
+  token: string;
+  orderId: string;
+  /** Paisa. */
+  amount: number;
+  state: PaymentState;
+  /** Who holds the lease (an id unique per verification attempt), or `null` when no one does. */
+  owner: string | null;
+  /** Epoch ms when the lease ends; `0` when no one holds it. */
+  leaseUntil: number;
+  /** Khalti's `idx`, or `null` when unknown (confirmed through the status API only). */
+  transactionId: string | null;
+  /** Khalti's answer that confirmed the payment (JSON), or `null`. */
+  khalti: unknown;
+  /** The 200 body answered when fulfilled (JSON), or `null`. */
+  response: unknown;
+  /** For `unfulfillable`: the error code answered. */
+  failureCode: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
+export interface ClaimInput {
+  token: string;
+  orderId: string;
+  amount: number;
+  /** A fresh id for this attempt. */
+  owner: string;
+  /** Epoch ms "now", given by the caller so every store agrees on one clock. */
+  now: number;
+  leaseMs: number;
+}
+
+/**
+ * The answer of `claim`:
+ * - `claimed`: the caller now holds the lease. `record.state` tells where a taken-over record was
+ *   (`claimed` with `takenOver: true` = Khalti's answer was never recorded; `verified` = run
+ *   fulfilment again).
+ * - `fulfilled` / `unfulfillable`: final; nothing changed.
+ * - `busy`: another attempt holds a live lease on this token or on another token of this order.
+ * - `token_conflict`: the token is bound to another order.
+ * - `order_conflict`: the order is already paid (verified or fulfilled) with another token.
+ */
+export type ClaimResult =
+  | { status: 'claimed'; record: PaymentRecord; takenOver: boolean }
+  | { status: 'fulfilled' | 'unfulfillable' | 'busy' | 'token_conflict' | 'order_conflict'; record: PaymentRecord };
+
+export interface VerifiedInput {
+  transactionId: string | null;
+  khalti: unknown;
+  now: number;
+}
+
+/**
+ * The answer of `markVerified`: `verified`; `order_conflict` when another token of the same order
+ * is already verified or fulfilled (the record then becomes `unfulfillable` with code
+ * `order_already_paid`); `not_owner` when the caller's lease was taken over (nothing changed).
+ */
+export type MarkVerifiedResult = 'verified' | 'order_conflict' | 'not_owner';
+
+/**
+ * A ledger store. Every method must be atomic on its own: two processes calling `claim` for the same
+ * token (or for two tokens of one order) at the same instant must never both win. Transitions only
+ * apply while `owner` still holds the record (same owner), and return `false` otherwise.
+ */
+export interface LedgerStore {
+  /** Claim `token` for `orderId`, or say why not. Never throws for a conflict. */
+  claim(input: ClaimInput): Promise<ClaimResult>;
+  /** `claimed` → `verified` (keeps the lease), unless the order is paid by another token. */
+  markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult>;
+  /** `verified` → `fulfilled`, storing the 200 body; ends the lease. */
+  markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean>;
+  /** `claimed` → `unfulfillable` with `failureCode` (Khalti confirmed a payment we must not fulfil). */
+  markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean>;
+  /** Delete a `claimed` record: Khalti definitely did not take this payment, so the token is free again. */
+  release(token: string, owner: string): Promise<boolean>;
+  /** End the lease but keep the record (outcome unknown, or fulfilment failed): the next attempt takes over. */
+  endLease(token: string, owner: string, now: number): Promise<boolean>;
+  /** The record for `token`, or `null`. */
+  get(token: string): Promise<PaymentRecord | null>;
+  /** Up to `limit` `claimed`/`verified` records whose lease ended by `now`, oldest first (for reconcile). */
+  listStale(now: number, limit: number): Promise<PaymentRecord[]>;
+  /** Release connections and timers. Optional. */
+  close?(): Promise<void>;
+}
+
+const STORE_METHODS = ['claim', 'markVerified', 'markFulfilled', 'markUnfulfillable', 'release', 'endLease', 'get', 'listStale'] as const;
+
+/** The names of required store methods that `value` lacks (empty when it is a usable store). */
+export function missingStoreMethods(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return [...STORE_METHODS];
+  const candidate = value as Record<string, unknown>;
+  return STORE_METHODS.filter((name) => typeof candidate[name] !== 'function');
+}

@@ -1,0 +1,36 @@
+// The one way the package logs: one formatted line per event, tokens masked, the secret key scrubbed.
+
+import type { Logger } from './options';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+type Fields = Record<string, string | number | boolean | null | undefined>;
+
+/** First 4 characters of a payment token, the rest hidden. */
+export function maskToken(token: string): string {
+  return `${token.slice(0, 4)}…`;
+}
+
+export interface Log {
+  (level: Level, message: string, fields?: Fields): void;
+}
+
+/**
+ * Build the package's logger. Fields are printed as `key=value` (values JSON-quoted so nothing can
+ * forge a line), a `token` field is masked, and the secret key is scrubbed from the whole line as a
+ * last guard. A logger that throws is ignored: logging never changes a response.
+ */
+export function createLog(logger: Logger, secretKey: string): Log {
+  return (level, message, fields = {}) => {
+    const write = logger[level];
+    if (typeof write !== 'function') return;
+    const parts = Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => `${key}=${JSON.stringify(key === 'token' && typeof value === 'string' ? maskToken(value) : value)}`);
+    const line = [`khalti-express: ${message}`, ...parts].join(' ').split(secretKey).join('[redacted]');
+    try {
+      write.call(logger, line);
+    } catch {
+      // A broken logger must not turn a verified payment into a failure.
+    }
+  };
+}

@@ -1,0 +1,171 @@
+// khaltiVerifier's options: their types, their joi schema, their defaults, and the resolved Config.
+
+import type { Request } from 'express';
+import Joi from 'joi';
+import { KhaltiError, type VerifyErrorCode } from './errors';
+import { CLIENT_OPTION_HINTS, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from './khalti/client';
+import { MemoryStore } from './ledger/memory';
+import { missingStoreMethods, type LedgerStore } from './ledger/store';
+import { validateOptions } from './validate-options';
+
+/** Where the endpoint is mounted. Defaults `path`. */
+export const DEFAULT_PATH = '/khalti/verify';
+/** Verifications in flight before new ones get `overloaded`. Defaults `maxInFlight`. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+/** Khalti's minimum payment, Rs 10 in paisa. Defaults `minAmount`. */
+export const DEFAULT_MIN_AMOUNT = 1000;
+/** Largest accepted request body, in bytes. Defaults `bodyLimit`. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/** Extra time on top of the Khalti calls' budget, for the app's hooks and the store. */
+const HOOK_ALLOWANCE_MS = 2_000;
+
+/** What `onVerified` receives: a Khalti-confirmed, amount-matched, Completed, unrefunded payment. */
+export interface VerifiedPayment {
+  orderId: string;
+  token: string;
+  /** Paisa. */
+  amount: number;
+  /** Khalti's `idx`, or `null` when only the status API could confirm the payment. */
+  transactionId: string | null;
+  /** Khalti's response body that confirmed it. */
+  khalti: unknown;
+}
+
+/** What `onFailed` receives. */
+export interface VerificationFailure {
+  code: VerifyErrorCode;
+  message: string;
+  orderId?: string;
+  token?: string;
+  /** Paisa, as posted. */
+  amount?: number;
+  /** Paisa, from `expectedAmount`. */
+  expectedAmount?: number;
+  /** Khalti's response body, when Khalti answered. */
+  khalti?: unknown;
+}
+
+/** Any logger with `warn` and `error` (`info`, `debug` used if present): console, pino, winston… */
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+  info?(message: string): void;
+  debug?(message: string): void;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface KhaltiVerifierOptions<Req = Request> {
+  /** Your Khalti secret key. Required; never printed. */
+  secretKey: string;
+  /**
+   * The order's price in paisa, or `null`/`undefined` when there is no such order *or it is not this
+   * customer's* (check ownership here). Required.
+   */
+  expectedAmount: (orderId: string, req: Req) => MaybePromise<number | null | undefined>;
+  /**
+   * Fulfil the order. Called once per payment, after the payment is recorded as verified; if it throws
+   * it runs again on the next retry or `reconcile()`, so make it idempotent on `transactionId`/`token`.
+   * A plain object it returns is sent back as `data`. Required.
+   */
+  onVerified: (payment: VerifiedPayment, req: Req) => MaybePromise<unknown>;
+  /** Side effects of a failure (logging, metrics). Awaited; its errors are logged and ignored. Optional. */
+  onFailed?: (failure: VerificationFailure, req: Req) => MaybePromise<void>;
+  /** The ledger. Defaults to a new `MemoryStore` outside production; required when `NODE_ENV=production`. */
+  store?: LedgerStore;
+  /** Khalti's host. Defaults to `https://khalti.com`. */
+  baseUrl?: string;
+  /** Route path of the verify endpoint. Defaults to `/khalti/verify`. */
+  path?: string;
+  /** Timeout of each Khalti call, in ms. Defaults to `10000`. */
+  timeoutMs?: number;
+  /** Concurrent verifications before new ones get `503 overloaded`. Defaults to `256`. */
+  maxInFlight?: number;
+  /** Smallest accepted amount, in paisa. Defaults to `1000` (Khalti's minimum). */
+  minAmount?: number;
+  /** Largest accepted request body, in bytes. Defaults to `16384`. */
+  bodyLimit?: number;
+  /** Where the order id comes from. Defaults to `body.orderId`, else `body.product_identity`. */
+  getOrderId?: (req: Req) => MaybePromise<unknown>;
+  /** Where diagnostics go. Defaults to `console` (warn and error only). */
+  logger?: Logger;
+  /** How long a claim is held before another attempt may take it over, in ms. Defaults to `max(60000, 2 × (4 × timeoutMs + 2000))`. */
+  leaseMs?: number;
+}
+
+/** Options after validation, with every default filled in. */
+export interface Config<Req = Request> extends Required<Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId'>> {
+  onFailed?: KhaltiVerifierOptions<Req>['onFailed'];
+  getOrderId?: KhaltiVerifierOptions<Req>['getOrderId'];
+  /** Time allowed for all Khalti calls of one request: `4 × timeoutMs + 1000`. */
+  khaltiBudgetMs: number;
+}
+
+/** The default logger: console's warn and error only (no info/debug chatter). */
+const CONSOLE_LOGGER: Logger = {
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+const loggerSchema = Joi.object({ warn: Joi.function().required(), error: Joi.function().required() }).unknown(true);
+
+const optionsSchema = Joi.object({
+  secretKey: Joi.string().min(1).required(),
+  expectedAmount: Joi.function().required(),
+  onVerified: Joi.function().required(),
+  onFailed: Joi.function(),
+  store: Joi.any().custom((value: unknown) => {
+    if (missingStoreMethods(value).length > 0) throw new Error('not a store');
+    return value;
+  }),
+  baseUrl: Joi.string().uri({ scheme: ['http', 'https'] }),
+  path: Joi.string().pattern(/^\/[A-Za-z0-9/_.~-]*$/),
+  timeoutMs: Joi.number().integer().min(1).max(120_000),
+  maxInFlight: Joi.number().integer().min(1),
+  minAmount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER),
+  bodyLimit: Joi.number().integer().min(256).max(1024 * 1024),
+  getOrderId: Joi.function(),
+  logger: loggerSchema,
+  leaseMs: Joi.number().integer().min(1000),
+});
+
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  ...CLIENT_OPTION_HINTS,
+  expectedAmount: 'pass a function (orderId, req) => paisa | null',
+  onVerified: 'pass a function (payment, req) => void | object that fulfils the order',
+  onFailed: 'pass a function (failure, req) => void',
+  store: 'pass a ledger store such as new MemoryStore(); it needs the methods claim, markVerified, markFulfilled, markUnfulfillable, release, endLease, get and listStale',
+  path: 'use a route path starting with "/", such as /khalti/verify',
+  maxInFlight: 'use a whole number of at least 1',
+  minAmount: 'use a whole number of paisa of at least 1 (Khalti\'s minimum is 1000)',
+  bodyLimit: 'use a whole number of bytes from 256 to 1048576',
+  getOrderId: 'pass a function (req) => orderId',
+  logger: 'pass an object with warn(message) and error(message) functions',
+  leaseMs: 'use a whole number of milliseconds of at least 1000',
+};
+
+/** Validate and complete `khaltiVerifier()`'s options. Throws `invalid_option` or `store_required`. */
+export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<Req> {
+  const parsed = validateOptions<KhaltiVerifierOptions<Req>>(optionsSchema, options, {}, OPTION_HINTS);
+  if (parsed.store === undefined && process.env.NODE_ENV === 'production') {
+    throw new KhaltiError('store_required', {
+      message:
+        'khalti-express: option `store` is required when NODE_ENV=production: the in-memory ledger forgets paid tokens on restart. Pass a durable store (or `new MemoryStore()` on purpose).',
+    });
+  }
+  const timeoutMs = parsed.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const khaltiBudgetMs = 4 * timeoutMs + 1_000;
+  return {
+    ...parsed,
+    store: parsed.store ?? new MemoryStore(),
+    baseUrl: parsed.baseUrl ?? DEFAULT_BASE_URL,
+    path: parsed.path ?? DEFAULT_PATH,
+    timeoutMs,
+    maxInFlight: parsed.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    minAmount: parsed.minAmount ?? DEFAULT_MIN_AMOUNT,
+    bodyLimit: parsed.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: parsed.logger ?? CONSOLE_LOGGER,
+    leaseMs: parsed.leaseMs ?? Math.max(60_000, 2 * (khaltiBudgetMs + HOOK_ALLOWANCE_MS)),
+    khaltiBudgetMs,
+  };
+}

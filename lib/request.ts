@@ -1,0 +1,54 @@
+// The verify request body: its joi schema and the typed VerifyRequest it becomes.
+
+import Joi from 'joi';
+
+/** A Khalti payment token as we accept it. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** An order id: 1–128 characters, none of them a control character. */
+export const ORDER_ID_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]{1,128}$/;
+/** Paisa as a form post sends it: digits only. */
+const DIGITS = /^[0-9]{1,16}$/;
+
+/** A validated verification request. */
+export interface VerifyRequest {
+  token: string;
+  /** Paisa. */
+  amount: number;
+  orderId: string;
+}
+
+export type ParseResult = { ok: true; value: VerifyRequest } | { ok: false; details: string[] };
+
+/** Marker for "the app did not supply an order id": the body's `orderId`/`product_identity` is used. */
+export const FROM_BODY = Symbol('orderId from body');
+
+const orderIdSchema = Joi.string().pattern(ORDER_ID_PATTERN);
+
+/** Build the body parser for one verifier (its schema is compiled once, here). */
+export function createRequestParser(minAmount: number): (body: unknown, orderId: unknown) => ParseResult {
+  const amountSchema = Joi.any().custom((value: unknown) => {
+    const paisa = typeof value === 'string' && DIGITS.test(value) ? Number(value) : value;
+    if (typeof paisa !== 'number' || !Number.isSafeInteger(paisa) || paisa < minAmount) throw new Error('invalid');
+    return paisa;
+  });
+  const bodySchema = Joi.object({
+    token: Joi.string().pattern(TOKEN_PATTERN).required(),
+    amount: amountSchema.required(),
+    orderId: orderIdSchema,
+    product_identity: Joi.any(),
+  }).unknown(true);
+
+  return (body, suppliedOrderId) => {
+    const { error, value } = bodySchema.validate(body ?? {}, { abortEarly: false, convert: false });
+    const details = new Set(error?.details.map((d) => String(d.path[0] ?? 'body')) ?? []);
+    let orderId = suppliedOrderId;
+    if (orderId === FROM_BODY) {
+      const fields = (value ?? {}) as Record<string, unknown>;
+      orderId = fields.orderId !== undefined ? fields.orderId : fields.product_identity;
+    }
+    if (orderIdSchema.required().validate(orderId).error) details.add('orderId');
+    if (details.size > 0) return { ok: false, details: [...details].sort() };
+    const fields = value as { token: string; amount: number };
+    return { ok: true, value: { token: fields.token, amount: fields.amount, orderId: orderId as string } };
+  };
+}

@@ -1,0 +1,82 @@
+// khaltiVerifier(): options in, an Express router mounting the verify endpoint out. Only HTTP here.
+
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
+import { KhaltiError } from './errors';
+import { VerificationFlow } from './flow';
+import { KhaltiClient } from './khalti/client';
+import type { LedgerStore } from './ledger/store';
+import { createLog, type Log } from './log';
+import { parseOptions, type KhaltiVerifierOptions } from './options';
+import { sendError, sendSuccess } from './respond';
+
+/** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
+export interface KhaltiVerifierRouter extends Router {
+  /** The client the router verifies with. */
+  readonly client: KhaltiClient;
+  /** The ledger store the router records payments in. */
+  readonly store: LedgerStore;
+}
+
+const ACCEPTED_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
+/**
+ * Build the router that mounts `POST {path}` (default `/khalti/verify`). Options are validated here,
+ * once: a wrong option throws a `KhaltiError` (`invalid_option`, `store_required`) at start-up.
+ */
+export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVerifierOptions<Req>): KhaltiVerifierRouter {
+  const config = parseOptions(options);
+  const log = createLog(config.logger, config.secretKey);
+  const client = new KhaltiClient({ secretKey: config.secretKey, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs });
+  const flow = new VerificationFlow<Req>(config, client, log);
+
+  const verify: RequestHandler = (req, res) => {
+    flow
+      .run(req.body, req as Req)
+      .then((outcome) => (outcome.ok ? sendSuccess(res, outcome.body) : sendError(res, outcome.error)))
+      .catch((error: unknown) => {
+        log('error', 'unexpected error in the verify handler', { error: error instanceof Error ? error.name : typeof error });
+        if (!res.headersSent) sendError(res, new KhaltiError('internal_error'));
+      });
+  };
+
+  const router = express.Router() as KhaltiVerifierRouter;
+  router.post(
+    config.path,
+    requireFormOrJson,
+    express.json({ limit: config.bodyLimit, strict: true, type: 'application/json' }),
+    express.urlencoded({ limit: config.bodyLimit, extended: false, parameterLimit: 64, type: 'application/x-www-form-urlencoded' }),
+    verify,
+    bodyErrorHandler(log),
+  );
+  Object.defineProperties(router, { client: { value: client }, store: { value: config.store } });
+  return router;
+}
+
+/** Refuse a missing body (400) or any type other than JSON and form posts (415) before reading it. */
+const requireFormOrJson: RequestHandler = (req, res, next) => {
+  const type = req.is(ACCEPTED_TYPES);
+  if (type) return next();
+  if (type === null) return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
+  sendError(res, new KhaltiError('invalid_request', { statusCode: 415, message: 'Send the body as application/json or application/x-www-form-urlencoded.' }));
+};
+
+/** body-parser's errors → contract responses, so nothing reaches Express' HTML error page. */
+function bodyErrorHandler(log: Log): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+    switch (type) {
+      case 'entity.too.large':
+        return sendError(res, new KhaltiError('request_too_large'));
+      case 'entity.parse.failed':
+      case 'parameters.too.many':
+        return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendError(res, new KhaltiError('invalid_request', { statusCode: 415, message: 'Unsupported body encoding or charset.' }));
+      default:
+        log('error', 'could not read the request body', { type: typeof type === 'string' ? type : undefined });
+        return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
+    }
+  };
+}
