@@ -56,7 +56,8 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
 const requireFormOrJson: RequestHandler = (req, res, next) => {
   const type = req.is(ACCEPTED_TYPES);
   if (type) return next();
-  if (type === null) return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
+  const empty = type === null || (req.headers['content-type'] === undefined && req.headers['content-length'] === '0');
+  if (empty) return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
   sendError(res, new KhaltiError('invalid_request', { statusCode: 415, message: 'Send the body as application/json or application/x-www-form-urlencoded.' }));
 };
 

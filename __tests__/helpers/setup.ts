@@ -1,0 +1,11 @@
+// Runs before every test file: no real network, and no secret key in any response or log line.
+import nock from 'nock';
+import { assertNoSecretLeaked } from './app';
+
+nock.disableNetConnect();
+nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+
+afterEach(() => {
+  nock.cleanAll();
+  assertNoSecretLeaked();
+});

@@ -1,0 +1,18 @@
+// Jest: ts-jest on __tests__/. KHX_EXPRESS=4 reruns the suite with Express 4 in place of Express 5.
+const express4 = process.env.KHX_EXPRESS === '4';
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/setup.ts'],
+  moduleNameMapper: express4 ? { '^express(/.*)?$': 'express4$1' } : {},
+  // The packed-tarball test installs the real express from the registry; it runs once, with Express 5.
+  testPathIgnorePatterns: express4 ? ['/node_modules/', 'package\\.test\\.ts$'] : ['/node_modules/'],
+  collectCoverageFrom: ['lib/**/*.ts'],
+  coverageThreshold: { global: { lines: 90 } },
+  coverageReporters: ['text-summary', 'lcov'],
+  testTimeout: 20_000,
+};
