@@ -57,7 +57,7 @@ export function createShop(options: ShopOptions = {}) {
     store: undefined,
     expectedAmount: (orderId) => {
       expectedAmountCalls.push(orderId);
-      return prices[orderId] ?? null;
+      return Object.hasOwn(prices, orderId) ? prices[orderId] : null;
     },
     onVerified: (payment) => {
       verified.push(payment);

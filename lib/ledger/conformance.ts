@@ -201,22 +201,22 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
       });
 
       withStore('markVerified refuses to pay an order twice', async (store) => {
+        // A slow attempt outlives its lease; a second token of the same order is claimed meanwhile.
         const first = claimInput();
         await store.claim(first);
-        await store.endLease(first.token, first.owner, T0 + 1);
-        const second = claimInput({ orderId: first.orderId, now: T0 + 2 });
-        assert.equal((await store.claim(second)).status, 'claimed');
-        const firstAgain = { ...first, owner: freshToken('owner'), now: T0 + 3 };
-        assert.equal((await store.claim(firstAgain)).status, 'claimed', 'an expired claim may be taken over');
-        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-2', khalti: null, now: T0 + 4 }), 'verified');
+        const second = claimInput({ orderId: first.orderId, now: T0 + LEASE + 1 });
+        assert.equal((await store.claim(second)).status, 'claimed', 'an expired claim does not block the order');
+        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-2', khalti: null, now: T0 + LEASE + 2 }), 'verified');
         assert.equal(
-          await store.markVerified(first.token, firstAgain.owner, { transactionId: 'idx-1', khalti: { idx: 'idx-1' }, now: T0 + 5 }),
+          await store.markVerified(first.token, first.owner, { transactionId: 'idx-1', khalti: { idx: 'idx-1' }, now: T0 + LEASE + 3 }),
           'order_conflict',
         );
         const record = await store.get(first.token);
         assert.equal(record?.state, 'unfulfillable');
         assert.equal(record?.failureCode, 'order_already_paid');
         assert.equal(record?.transactionId, 'idx-1');
+        assert.deepEqual(record?.khalti, { idx: 'idx-1' });
+        assert.equal((await store.claim({ ...first, owner: freshToken('owner'), now: T0 + 3 * LEASE })).status, 'unfulfillable');
       });
     });
 

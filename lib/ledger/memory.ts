@@ -154,10 +154,11 @@ export class MemoryStore implements LedgerStore {
   }
 }
 
+/** Stored values are JSON, as in every durable store: a JSON round trip is the honest copy. */
 function clone<T>(value: T): T {
-  return value === undefined ? (null as T) : structuredClone(value);
+  return value === undefined ? (null as T) : (JSON.parse(JSON.stringify(value)) as T);
 }
 
 function copy(record: PaymentRecord): PaymentRecord {
-  return structuredClone(record);
+  return clone(record);
 }
