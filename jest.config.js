@@ -3,6 +3,7 @@ const express4 = process.env.KHX_EXPRESS === '4';
 
 /** @type {import('jest').Config} */
 module.exports = {
+  displayName: express4 ? 'express@4' : 'express@5',
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],

@@ -1,5 +1,6 @@
 // KhaltiClient alone: exact requests, classified outcomes, bounded retries, no secret anywhere.
 import { inspect } from 'node:util';
+import axios from 'axios';
 import nock from 'nock';
 import { KhaltiClient } from '../lib';
 import { MAX_RESPONSE_BYTES } from '../lib/khalti/client';
@@ -18,6 +19,14 @@ function client(extra: Partial<ConstructorParameters<typeof KhaltiClient>[0]> = 
   });
   return { instance, sleeps };
 }
+
+describe('the test network guard', () => {
+  it('refuses any call that no nock scope answers', async () => {
+    const outcome = await client().instance.verify(TOKEN, 1000);
+    expect(outcome).toEqual({ kind: 'unavailable', reason: 'network' });
+    await expect(axios.get('https://khalti.com/')).rejects.toThrow(/Nock: Disallowed net connect/);
+  });
+});
 
 describe('KhaltiClient.verify', () => {
   it('POSTs token and amount as JSON with the Key header, and classifies success', async () => {

@@ -356,3 +356,11 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
     expect(shop.logs.some((l) => l.level === 'error' && l.message.includes('onFailed threw'))).toBe(true);
   });
 });
+
+describe('Express version', () => {
+  it('runs on the Express major under test (5, or 4 with KHX_EXPRESS=4)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the mapped module is what the router uses
+    const { version } = require('express/package.json') as { version: string };
+    expect(version.split('.')[0]).toBe(process.env.KHX_EXPRESS === '4' ? '4' : '5');
+  });
+});

@@ -9,3 +9,9 @@ afterEach(() => {
   nock.cleanAll();
   assertNoSecretLeaked();
 });
+
+// Every test file loads its own copy of nock, but the http interception is process-wide: hand it
+// back at the end of the file so the next file's copy (in the same jest worker) can take over.
+afterAll(() => {
+  nock.restore();
+});
