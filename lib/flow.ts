@@ -300,7 +300,7 @@ export class VerificationFlow<Req> {
     try {
       returned = await this.#config.onVerified({ orderId: input.orderId, token: input.token, amount: attempt.expected, ...payment }, req);
     } catch (error) {
-      this.#log('error', 'onVerified threw; the payment stays verified and a retry or reconcile() fulfils it', {
+      this.#log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', {
         token: input.token,
         orderId: input.orderId,
         error: describeError(error),

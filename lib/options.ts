@@ -65,7 +65,7 @@ export interface KhaltiVerifierOptions<Req = Request> {
   expectedAmount: (orderId: string, req: Req) => MaybePromise<number | null | undefined>;
   /**
    * Fulfil the order. Called once per payment, after the payment is recorded as verified; if it throws
-   * it runs again on the next retry or `reconcile()`, so make it idempotent on `transactionId`/`token`.
+   * it runs again on the next retry, so make it idempotent on `transactionId`/`token`.
    * A plain object it returns is sent back as `data`. Required.
    */
   onVerified: (payment: VerifiedPayment, req: Req) => MaybePromise<unknown>;
@@ -89,7 +89,7 @@ export interface KhaltiVerifierOptions<Req = Request> {
   getOrderId?: (req: Req) => MaybePromise<unknown>;
   /** Where diagnostics go. Defaults to `console` (warn and error only). */
   logger?: Logger;
-  /** How long a claim is held before another attempt may take it over, in ms. Defaults to `max(60000, 2 × (4 × timeoutMs + 2000))`. */
+  /** How long a claim is held before another attempt may take it over, in ms. Defaults to `max(60000, 2 × (4 × timeoutMs + 3000))`. */
   leaseMs?: number;
 }
 
