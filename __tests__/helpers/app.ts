@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
-import { khaltiVerifier, type KhaltiVerifierOptions, type VerificationFailure, type VerifiedPayment } from '../../lib';
+import { khaltiVerifier, type KhaltiVerifierOptions, type Logger, type VerificationFailure, type VerifiedPayment } from '../../lib';
 
 /** A fresh, real-looking key per run (never committed), so a leak of it is detectable anywhere. */
 export const SECRET_KEY = `test_secret_key_${randomBytes(16).toString('hex')}`;
@@ -28,7 +28,7 @@ export interface LogLine {
   message: string;
 }
 
-export function recordingLogger(): { lines: LogLine[]; logger: Required<KhaltiVerifierOptions['logger']> & object } {
+export function recordingLogger(): { lines: LogLine[]; logger: Required<Logger> } {
   const lines: LogLine[] = [];
   const at = (level: LogLine['level']) => (message: string) => {
     lines.push({ level, message });
@@ -70,6 +70,15 @@ export function createShop(options: ShopOptions = {}) {
     ...overrides,
   });
   const app = express();
+  // Every response any test gets from this app goes through the leak check, however it was requested.
+  app.use((_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      recordForLeakCheck(JSON.stringify(res.getHeaders()) + (typeof body === 'string' ? body : JSON.stringify(body ?? '')));
+      return send(body);
+    };
+    next();
+  });
   for (const middleware of before) app.use(middleware);
   app.use(router);
   app.get('/health', (_req, res) => res.json({ ok: true }));
@@ -78,9 +87,7 @@ export function createShop(options: ShopOptions = {}) {
   async function post(body: unknown, opts: { form?: boolean; path?: string } = {}) {
     let call = request(app).post(opts.path ?? '/khalti/verify');
     if (opts.form) call = call.type('form');
-    const response = await call.send(body as object);
-    recordForLeakCheck(JSON.stringify(response.headers) + response.text);
-    return response;
+    return call.send(body as object);
   }
 
   return { app, router, verified, failed, expectedAmountCalls, logs: lines, post };
