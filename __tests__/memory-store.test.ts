@@ -1,6 +1,6 @@
 // MemoryStore runs the shared store conformance suite unchanged.
 import { MemoryStore } from '../lib';
-import { runStoreConformance } from '../lib/ledger/conformance';
+import { runStoreConformance } from '../lib';
 
 runStoreConformance(() => new MemoryStore());
 

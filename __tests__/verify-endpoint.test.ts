@@ -344,6 +344,22 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
     expect(await inner.get(TOKEN)).toMatchObject({ state: 'claimed', owner: null });
   });
 
+  it('fails closed even when the store breaks while cleaning up after its own failure', async () => {
+    const store = Object.create(new MemoryStore()) as LedgerStore;
+    store.claim = async () => {
+      throw new Error('connection lost');
+    };
+    store.endLease = () => {
+      throw new Error('not even a promise');
+    };
+    const shop = createShop({ store });
+    const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
+    expect(response.status).toBe(500);
+    expect(response.body.error.code).toBe('internal_error');
+    expect(shop.logs.some((l) => l.message.includes('failing closed'))).toBe(true);
+    expect(shop.verified).toEqual([]);
+  });
+
   it('keeps the response when onFailed throws, and logs it', async () => {
     const shop = createShop({
       onFailed: () => {

@@ -136,9 +136,15 @@ export class VerificationFlow<Req> {
       return new FlowFailure(new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }), context);
     }
     this.#inFlight += 1;
-    const settled = this.#claimAndVerify(input, expected, req, context).finally(() => {
-      this.#inFlight -= 1;
-    });
+    const settled = this.#claimAndVerify(input, expected, req, context)
+      .catch((error: unknown) => {
+        // Unreachable by design (every step catches its own failures); fail closed if it happens anyway.
+        this.#log('error', 'unexpected error during verification; failing closed', { token: input.token, error: describeError(error) });
+        return new FlowFailure(new KhaltiError('internal_error'), context);
+      })
+      .finally(() => {
+        this.#inFlight -= 1;
+      });
     if (!leader) {
       const result = settled.then((r): Outcome => (r instanceof FlowFailure ? { ok: false, error: r.error } : { ok: true, body: r }));
       this.#pending.set(input.token, { orderId: input.orderId, amount: input.amount, result });

@@ -26,3 +26,4 @@ export type {
   VerifiedInput,
   MarkVerifiedResult,
 } from './ledger/store';
+export { runStoreConformance, type ConformanceRunner } from './ledger/conformance';
