@@ -9,7 +9,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/setup.ts'],
-  moduleNameMapper: express4 ? { '^express(/.*)?$': 'express4$1' } : {},
+  moduleNameMapper: {
+    // The example shop imports the package by name; under test that is the TypeScript source.
+    '^khalti-express$': '<rootDir>/lib/index.ts',
+    '^khalti-express/sandbox$': '<rootDir>/lib/sandbox/index.ts',
+    ...(express4 ? { '^express(/.*)?$': 'express4$1' } : {}),
+  },
   // The packed-tarball test installs the real express from the registry; it runs once, with Express 5.
   testPathIgnorePatterns: express4 ? ['/node_modules/', 'package\\.test\\.ts$'] : ['/node_modules/'],
   collectCoverageFrom: ['lib/**/*.ts'],

@@ -25,7 +25,7 @@ async function call(method: string, path: string, init: { body?: string; headers
   return { status: response.status, headers: response.headers, body };
 }
 
-const verifyJson = (token: string, amount: number | string, headers = auth()) =>
+const verifyJson = (token: string, amount: number | string, headers: Record<string, string> = auth()) =>
   call('POST', '/api/v2/payment/verify/', { body: JSON.stringify({ token, amount }), headers: { ...headers, 'Content-Type': 'application/json' } });
 const verifyForm = (token: string, amount: number) =>
   call('POST', '/api/v2/payment/verify/', {

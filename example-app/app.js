@@ -1,0 +1,86 @@
+// The example shop as an Express app: products, server-side orders, and khalti-express verifying payments.
+const { randomUUID } = require('node:crypto');
+const express = require('express');
+const { khaltiVerifier, MemoryStore } = require('khalti-express');
+const { PRODUCTS, findProduct } = require('./catalog');
+const { OrderBook } = require('./orders');
+const views = require('./views');
+
+const CUSTOMER_COOKIE = 'himal_customer';
+
+/** The customer id from our cookie, or a new one (set on the response). No accounts in this demo. */
+function customerOf(req, res) {
+  const cookies = Object.fromEntries(
+    (req.headers.cookie ?? '')
+      .split(';')
+      .map((part) => part.trim().split('='))
+      .filter(([name, value]) => name && value),
+  );
+  const existing = cookies[CUSTOMER_COOKIE];
+  if (existing && /^[0-9a-f-]{36}$/.test(existing)) return existing;
+  const id = randomUUID();
+  res.cookie(CUSTOMER_COOKIE, id, { httpOnly: true, sameSite: 'lax', path: '/' });
+  return id;
+}
+
+/**
+ * Build the shop. `khalti` is `{ secretKey, baseUrl, mode: 'sandbox', checkoutUrl }` or
+ * `{ secretKey, baseUrl, mode: 'live', publicKey }`; `store` is the khalti-express ledger store.
+ */
+function createShopApp({ khalti, store = new MemoryStore(), logger }) {
+  const orders = new OrderBook();
+  const app = express();
+  app.disable('x-powered-by');
+  const pageConfig =
+    khalti.mode === 'sandbox' ? { mode: 'sandbox', checkoutUrl: khalti.checkoutUrl } : { mode: 'live', publicKey: khalti.publicKey };
+
+  const verifier = khaltiVerifier({
+    secretKey: khalti.secretKey,
+    baseUrl: khalti.baseUrl,
+    store,
+    ...(logger ? { logger } : {}),
+    // The price always comes from our own order, and only for the customer who owns it.
+    expectedAmount: (orderId, req) => {
+      const order = orders.findForCustomer(orderId, customerOf(req, req.res));
+      return order ? order.amountPaisa : null;
+    },
+    // Idempotent on the payment token: a second call for the same payment changes nothing.
+    onVerified: (payment) => {
+      const order = orders.markPaid(payment.orderId, payment);
+      return { orderId: order.id, status: order.status };
+    },
+    onFailed: (failure) => {
+      if (failure.orderId) orders.recordFailure(failure.orderId, failure.code, failure.message);
+    },
+  });
+  app.use(verifier);
+
+  app.get('/', (req, res) => {
+    customerOf(req, res);
+    res.type('html').send(views.productList(PRODUCTS, khalti.mode));
+  });
+
+  app.post('/orders', express.urlencoded({ extended: false, limit: '1kb' }), (req, res) => {
+    const product = findProduct(String(req.body?.productId ?? ''));
+    if (!product) return res.status(404).type('html').send(views.notFound());
+    const order = orders.create(customerOf(req, res), product);
+    res.redirect(303, `/orders/${encodeURIComponent(order.id)}`);
+  });
+
+  app.get('/orders/:id', (req, res) => {
+    const order = orders.findForCustomer(req.params.id, customerOf(req, res));
+    if (!order) return res.status(404).type('html').send(views.notFound());
+    res.type('html').send(views.orderPage(order, pageConfig));
+  });
+
+  app.get('/orders/:id/status', (req, res) => {
+    const order = orders.findForCustomer(req.params.id, customerOf(req, res));
+    if (!order) return res.status(404).json({ error: 'not_found' });
+    const { id, status, amountPaisa, transactionId, fulfilments, lastError } = order;
+    res.json({ id, status, amountPaisa, transactionId, fulfilments, lastError });
+  });
+
+  return { app, orders, verifier };
+}
+
+module.exports = { createShopApp };

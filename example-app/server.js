@@ -1,0 +1,51 @@
+// Start the example shop: against a local Khalti sandbox, or the real Khalti when KHALTI_SECRET_KEY is set.
+const { MemoryStore } = require('khalti-express');
+const { createKhaltiSandbox } = require('khalti-express/sandbox');
+const { createShopApp } = require('./app');
+
+/**
+ * Start the shop. Sandbox mode (no KHALTI_SECRET_KEY) starts the sandbox in this process; live mode
+ * needs KHALTI_SECRET_KEY and KHALTI_PUBLIC_KEY (and KHALTI_BASE_URL for Khalti's test host).
+ */
+async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, log = console.log } = {}) {
+  const live = Boolean(env.KHALTI_SECRET_KEY);
+  let sandbox = null;
+  let khalti;
+  if (live) {
+    if (!env.KHALTI_PUBLIC_KEY) throw new Error('KHALTI_PUBLIC_KEY is required with KHALTI_SECRET_KEY (the widget needs your public key)');
+    khalti = { mode: 'live', secretKey: env.KHALTI_SECRET_KEY, publicKey: env.KHALTI_PUBLIC_KEY, baseUrl: env.KHALTI_BASE_URL || 'https://khalti.com' };
+  } else {
+    sandbox = await createKhaltiSandbox();
+    khalti = { mode: 'sandbox', secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl, checkoutUrl: `${sandbox.baseUrl}/checkout` };
+  }
+  // The demo keeps its ledger in memory: on purpose, and it says so. Use a durable store in a real shop.
+  const shop = createShopApp({ khalti, store: new MemoryStore() });
+  const server = await new Promise((resolve, reject) => {
+    const listening = shop.app.listen(port, host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const url = `http://${host}:${server.address().port}`;
+  const where = live ? `Khalti at ${khalti.baseUrl} with the real widget` : `a local Khalti sandbox at ${sandbox.baseUrl}`;
+  log(`Himal Bazaar (khalti-express example) in ${live ? 'LIVE' : 'SANDBOX'} mode, using ${where}: open ${url}`);
+  const close = async () => {
+    await new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections?.();
+    if (sandbox) await sandbox.close();
+  };
+  return { url, sandbox, shop, close };
+}
+
+if (require.main === module) {
+  startShop({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })
+    .then(({ close }) => {
+      const stop = () => close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((error) => {
+      console.error(`example shop: ${error.message}`);
+      process.exit(1);
+    });
+}
+
+module.exports = { startShop };
