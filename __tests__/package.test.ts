@@ -79,10 +79,34 @@ const server = app.listen(0, '127.0.0.1', () => {
       `
 import { khaltiVerifier, MemoryStore, isKhaltiError } from 'khalti-express';
 import { runStoreConformance } from 'khalti-express/conformance';
-console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, typeof runStoreConformance].join(','));
+import { createKhaltiSandbox } from 'khalti-express/sandbox';
+console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, typeof runStoreConformance, typeof createKhaltiSandbox].join(','));
 `,
     );
-    expect(run('node', ['esm.mjs'], project).trim()).toBe('function,function,function,function');
+    expect(run('node', ['esm.mjs'], project).trim()).toBe('function,function,function,function,function');
+  });
+
+  it('installs the khalti-sandbox command', () => {
+    expect(run(path.join(project, 'node_modules', '.bin', 'khalti-sandbox'), ['--help'], project)).toContain('Usage: khalti-sandbox');
+  });
+
+  it('runs the sandbox from require(), and the verifier against it', async () => {
+    writeFileSync(
+      path.join(project, 'sandbox.js'),
+      `
+const { createKhaltiSandbox } = require('khalti-express/sandbox');
+const { KhaltiClient } = require('khalti-express');
+(async () => {
+  const sandbox = await createKhaltiSandbox();
+  const { token } = sandbox.pay({ amount: 1000 });
+  const client = new KhaltiClient({ secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl });
+  const outcome = await client.verify(token, 1000);
+  console.log(outcome.kind, sandbox.transaction(token).state);
+  await sandbox.close();
+})();
+`,
+    );
+    expect(run('node', ['sandbox.js'], project).trim()).toBe('completed Completed');
   });
 
   it('exposes only its exports map', () => {
