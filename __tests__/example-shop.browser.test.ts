@@ -100,9 +100,7 @@ describe('example shop in a browser', () => {
     const page = await context.newPage();
     const orderId = await buy(page, 'Dhaka topi');
     // The attacker lowers the amount in the page before paying (Rs 1,200 → Rs 10).
-    await page.evaluate(() => {
-      document.getElementById('order')!.dataset.amount = '1000';
-    });
+    await page.locator('#order').evaluate((element) => element.setAttribute('data-amount', '1000'));
     await payInCheckout(page);
     await page.locator('#status[data-status="failed"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('#error').textContent()).toContain('amount_mismatch');
