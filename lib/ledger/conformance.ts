@@ -262,10 +262,11 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         await store.markVerified(done.token, done.owner, { transactionId: 'd', khalti: null, now: T0 + 5 });
         await store.markFulfilled(done.token, done.owner, {}, T0 + 6);
         const mine = new Set([stuckClaim.token, stuckVerified.token, live.token, done.token]);
-        const stale = (await store.listStale(T0 + 10, 1000)).filter((r) => mine.has(r.token));
+        // Array.from: a native driver may hand back arrays of another realm, which strict equality rejects.
+        const stale = Array.from(await store.listStale(T0 + 10, 1000)).filter((r) => mine.has(r.token));
         assert.deepEqual(stale.map((r) => r.token), [stuckClaim.token, stuckVerified.token]);
         assert.deepEqual(stale.map((r) => r.state), ['claimed', 'verified']);
-        const later = (await store.listStale(T0 + LEASE + 10, 1000)).filter((r) => mine.has(r.token));
+        const later = Array.from(await store.listStale(T0 + LEASE + 10, 1000)).filter((r) => mine.has(r.token));
         assert.deepEqual(later.map((r) => r.token), [stuckClaim.token, stuckVerified.token, live.token]);
         assert.ok((await store.listStale(T0 + LEASE + 10, 1)).length <= 1);
       });

@@ -8,8 +8,7 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from './store';
-
-const PAID_STATES = new Set(['verified', 'fulfilled']);
+import { claimed, decideClaim, newClaim, PAID_STATES, takenOver } from './rules';
 
 /**
  * A ledger held in this process's memory. Every method runs synchronously inside one tick, so each is
@@ -21,42 +20,18 @@ export class MemoryStore implements LedgerStore {
   readonly #tokensByOrder = new Map<string, Set<string>>();
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const existing = this.#byToken.get(input.token);
-    if (existing) {
-      if (existing.orderId !== input.orderId) return { status: 'token_conflict', record: copy(existing) };
-      if (existing.state === 'fulfilled' || existing.state === 'unfulfillable') {
-        return { status: existing.state, record: copy(existing) };
-      }
-      if (existing.leaseUntil > input.now) return { status: 'busy', record: copy(existing) };
+    const existing = this.#byToken.get(input.token) ?? null;
+    const sameOrder = [...(this.#tokensByOrder.get(input.orderId) ?? [])].flatMap((token) => this.#byToken.get(token) ?? []);
+    const decision = decideClaim(existing, sameOrder, input);
+    if (decision.kind === 'answer') return { ...decision.result, record: copy(decision.result.record) };
+    const record = existing ? Object.assign(existing, takenOver(existing, input)) : newClaim(input);
+    if (!existing) {
+      this.#byToken.set(record.token, record);
+      let tokens = this.#tokensByOrder.get(record.orderId);
+      if (!tokens) this.#tokensByOrder.set(record.orderId, (tokens = new Set()));
+      tokens.add(record.token);
     }
-    const blocker = this.#orderBlocker(input.orderId, input.token, input.now);
-    if (blocker) return blocker;
-
-    if (existing) {
-      existing.owner = input.owner;
-      existing.leaseUntil = input.now + input.leaseMs;
-      existing.updatedAt = input.now;
-      return { status: 'claimed', record: copy(existing), takenOver: true };
-    }
-    const record: PaymentRecord = {
-      token: input.token,
-      orderId: input.orderId,
-      amount: input.amount,
-      state: 'claimed',
-      owner: input.owner,
-      leaseUntil: input.now + input.leaseMs,
-      transactionId: null,
-      khalti: null,
-      response: null,
-      failureCode: null,
-      createdAt: input.now,
-      updatedAt: input.now,
-    };
-    this.#byToken.set(record.token, record);
-    let tokens = this.#tokensByOrder.get(record.orderId);
-    if (!tokens) this.#tokensByOrder.set(record.orderId, (tokens = new Set()));
-    tokens.add(record.token);
-    return { status: 'claimed', record: copy(record), takenOver: false };
+    return claimed(copy(record), decision);
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
@@ -140,17 +115,6 @@ export class MemoryStore implements LedgerStore {
   #owned(token: string, owner: string, state: PaymentRecord['state']): PaymentRecord | undefined {
     const record = this.#byToken.get(token);
     return record && record.owner === owner && record.state === state ? record : undefined;
-  }
-
-  /** Another token of this order that is paid, or whose claim is live, blocks a claim. */
-  #orderBlocker(orderId: string, token: string, now: number): ClaimResult | undefined {
-    for (const other of this.#tokensByOrder.get(orderId) ?? []) {
-      const record = this.#byToken.get(other);
-      if (!record || other === token) continue;
-      if (PAID_STATES.has(record.state)) return { status: 'order_conflict', record: copy(record) };
-      if (record.state === 'claimed' && record.leaseUntil > now) return { status: 'busy', record: copy(record) };
-    }
-    return undefined;
   }
 }
 
