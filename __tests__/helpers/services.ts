@@ -1,0 +1,16 @@
+// Where the test databases are: KHX_PG_URL / KHX_REDIS_URL, else the loopback defaults `npm run services` provides.
+
+export const PG_URL = process.env.KHX_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.KHX_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const HOW = 'Start PostgreSQL and Redis with `eval "$(npm run -s services)"` (it installs them with apt-get only if they do not answer), or set KHX_PG_URL / KHX_REDIS_URL.';
+
+/** Fail (never skip) with a message that says how to start the server. */
+export function unavailable(what: string, error: unknown): Error {
+  return new Error(`${what} is not reachable (${error instanceof Error ? error.message : String(error)}). ${HOW}`);
+}
+
+/** A table name unique to this test process, so parallel jest workers never share rows. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
