@@ -44,6 +44,21 @@ class FlowFailure {
   ) {}
 }
 
+/** How many stale records one `reconcile()` call handles. Defaults `limit`. */
+export const DEFAULT_RECONCILE_LIMIT = 100;
+
+export interface ReconcileOptions {
+  /** How many stale records to handle in this call, oldest first. Defaults to `100`. */
+  limit?: number;
+}
+
+/** What `reconcile()` did: payments fulfilled, claims released (Khalti said no), and ones still unsettled. */
+export interface ReconcileSummary {
+  fulfilled: number;
+  released: number;
+  failed: number;
+}
+
 /** Seconds a client should wait before retrying a request that found the token busy. */
 const BUSY_RETRY_AFTER_S = 2;
 /** Seconds a client should wait after `overloaded`. */
@@ -83,6 +98,37 @@ export class VerificationFlow<Req> {
     if (!(result instanceof FlowFailure)) return { ok: true, body: result };
     if (!SILENT_CODES.has(result.error.code as VerifyErrorCode)) await this.#notify(result, req);
     return { ok: false, error: result.error };
+  }
+
+  /**
+   * Re-drive what crashes left behind: every record whose lease ended while `claimed` (Khalti's answer
+   * never recorded: ask the status API, then finish or release it) or `verified` (`onVerified` never
+   * finished: run it again). Records held by a live lease are never touched.
+   */
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+    const summary: ReconcileSummary = { fulfilled: 0, released: 0, failed: 0 };
+    let stale: PaymentRecord[];
+    try {
+      stale = await this.#store.listStale(Date.now(), options.limit ?? DEFAULT_RECONCILE_LIMIT);
+    } catch (error) {
+      this.#log('error', 'reconcile could not list stale records', { error: describeError(error) });
+      throw new KhaltiError('internal_error');
+    }
+    for (const record of stale) {
+      const input = { token: record.token, orderId: record.orderId, amount: record.amount };
+      const context = { ...input, expectedAmount: record.amount };
+      const result = await this.#claimAndVerify(input, record.amount, undefined, context);
+      if (!(result instanceof FlowFailure)) {
+        if (!result.replayed) summary.fulfilled += 1;
+      } else if (result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') {
+        summary.released += 1;
+      } else {
+        summary.failed += 1;
+        this.#log('warn', 'reconcile could not settle a payment yet', { token: record.token, orderId: record.orderId, code: result.error.code });
+      }
+    }
+    if (stale.length > 0) this.#log('info', 'reconcile finished', { ...summary });
+    return summary;
   }
 
   async #parseAndVerify(body: unknown, req: Req): Promise<SuccessBody | FlowFailure> {
@@ -156,7 +202,7 @@ export class VerificationFlow<Req> {
   async #claimAndVerify(
     input: VerifyRequest,
     expected: number,
-    req: Req,
+    req: Req | undefined,
     context: FailureContext,
   ): Promise<SuccessBody | FlowFailure> {
     const fail = (code: VerifyErrorCode, extra: FailureContext = {}, statusCode?: number): FlowFailure =>
@@ -257,7 +303,7 @@ export class VerificationFlow<Req> {
   async #settle(
     attempt: Attempt,
     decision: Decision,
-    req: Req,
+    req: Req | undefined,
     fail: (code: VerifyErrorCode, extra?: FailureContext, statusCode?: number) => FlowFailure,
   ): Promise<SuccessBody | FlowFailure> {
     const { token } = attempt.input;
@@ -298,7 +344,7 @@ export class VerificationFlow<Req> {
   async #fulfil(
     attempt: Attempt,
     payment: Pick<VerifiedPayment, 'transactionId' | 'khalti'>,
-    req: Req,
+    req: Req | undefined,
     fail: (code: VerifyErrorCode, extra?: FailureContext) => FlowFailure,
   ): Promise<SuccessBody | FlowFailure> {
     const { input, owner } = attempt;

@@ -65,10 +65,11 @@ export interface KhaltiVerifierOptions<Req = Request> {
   expectedAmount: (orderId: string, req: Req) => MaybePromise<number | null | undefined>;
   /**
    * Fulfil the order. Called once per payment, after the payment is recorded as verified; if it throws
-   * it runs again on the next retry, so make it idempotent on `transactionId`/`token`.
-   * A plain object it returns is sent back as `data`. Required.
+   * (or the process dies) it runs again on the next retry or `reconcile()`, so make it idempotent on
+   * `token` (or `transactionId`). `req` is `undefined` when `reconcile()` fulfils a payment that no
+   * request is waiting for. A plain object it returns is sent back as `data`. Required.
    */
-  onVerified: (payment: VerifiedPayment, req: Req) => MaybePromise<unknown>;
+  onVerified: (payment: VerifiedPayment, req: Req | undefined) => MaybePromise<unknown>;
   /** Side effects of a failure (logging, metrics). Awaited; its errors are logged and ignored. Optional. */
   onFailed?: (failure: VerificationFailure, req: Req) => MaybePromise<void>;
   /** The ledger. Defaults to a new `MemoryStore` outside production; required when `NODE_ENV=production`. */
@@ -150,7 +151,7 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
   if (parsed.store === undefined && process.env.NODE_ENV === 'production') {
     throw new KhaltiError('store_required', {
       message:
-        'khalti-express: option `store` is required when NODE_ENV=production: the in-memory ledger forgets paid tokens on restart. Pass a durable store (or `new MemoryStore()` on purpose).',
+        'khalti-express: option `store` is required when NODE_ENV=production: the in-memory ledger forgets paid tokens on restart. Pass a durable store: `new SqliteStore({ filename })` from khalti-express/stores/sqlite for one machine, or `PostgresStore` (khalti-express/stores/postgres) / `RedisStore` (khalti-express/stores/redis) for several app instances (or `new MemoryStore()` on purpose).',
     });
   }
   const timeoutMs = parsed.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -2,7 +2,7 @@
 
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import { KhaltiError } from './errors';
-import { VerificationFlow } from './flow';
+import { VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
 import { KhaltiClient } from './khalti/client';
 import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
@@ -15,6 +15,8 @@ export interface KhaltiVerifierRouter extends Router {
   readonly client: KhaltiClient;
   /** The ledger store the router records payments in. */
   readonly store: LedgerStore;
+  /** Re-drive payments a crash left behind (see the README's "Leases and reconcile()"). */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileSummary>;
 }
 
 const ACCEPTED_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
@@ -48,7 +50,11 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     verify,
     bodyErrorHandler(log),
   );
-  Object.defineProperties(router, { client: { value: client }, store: { value: config.store } });
+  Object.defineProperties(router, {
+    client: { value: client },
+    store: { value: config.store },
+    reconcile: { value: (reconcileOptions?: ReconcileOptions) => flow.reconcile(reconcileOptions) },
+  });
   return router;
 }
 
