@@ -13,6 +13,7 @@ module.exports = {
     // The example shop imports the package by name; under test that is the TypeScript source.
     '^khalti-express$': '<rootDir>/lib/index.ts',
     '^khalti-express/sandbox$': '<rootDir>/lib/sandbox/index.ts',
+    '^khalti-express/stores/(sqlite|postgres|redis)$': '<rootDir>/lib/stores/$1.ts',
     ...(express4 ? { '^express(/.*)?$': 'express4$1' } : {}),
   },
   // The packed-tarball test installs the real express from the registry; it runs once, with Express 5.

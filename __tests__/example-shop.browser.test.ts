@@ -27,7 +27,7 @@ beforeAll(async () => {
     throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set KHX_CHROMIUM. .ci/run installs it.`);
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  shop = await startShop({ port: 0, env: {}, log: () => undefined });
+  shop = await startShop({ port: 0, env: { SHOP_DB: ':memory:' }, log: () => undefined });
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 

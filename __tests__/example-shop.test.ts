@@ -13,12 +13,19 @@ afterEach(async () => {
   await sandbox.close();
 });
 
+const opened: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((shop) => shop.close()));
+});
+
 function shop() {
   const { logger } = recordingLogger();
-  return createShopApp({
+  const created = createShopApp({
     khalti: { mode: 'sandbox', secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl, checkoutUrl: `${sandbox.baseUrl}/checkout` },
     logger,
   });
+  opened.push(created);
+  return created;
 }
 
 async function newOrder(agent: ReturnType<typeof request.agent>, productId = 'chiya'): Promise<string> {
@@ -50,7 +57,7 @@ describe('example shop', () => {
     const paid = await agent.post('/khalti/verify').send({ token, amount: 45_000, orderId }).expect(200);
     expect(paid.body).toMatchObject({ ok: true, orderId, data: { orderId, status: 'paid' } });
     await agent.post('/khalti/verify').send({ token, amount: 45_000, orderId }).expect(200);
-    expect(orders.orders.get(orderId)).toMatchObject({ status: 'paid', paidWith: token, fulfilments: 1 });
+    expect(orders.get(orderId)).toMatchObject({ status: 'paid', paidWith: token, fulfilments: 1 });
     expect((await agent.get(`/orders/${orderId}`)).text).toContain('Paid');
   });
 
@@ -61,7 +68,7 @@ describe('example shop', () => {
     const { token } = sandbox.pay({ amount: 1_000, productIdentity: orderId });
     const refused = await agent.post('/khalti/verify').send({ token, amount: 1_000, orderId }).expect(409);
     expect(refused.body.error.code).toBe('amount_mismatch');
-    expect(orders.orders.get(orderId)).toMatchObject({ status: 'unpaid', fulfilments: 0 });
+    expect(orders.get(orderId)).toMatchObject({ status: 'unpaid', fulfilments: 0 });
     expect((await agent.get(`/orders/${orderId}`)).text).toContain('Payment failed');
   });
 
@@ -86,7 +93,7 @@ describe('example shop', () => {
 describe('example shop server', () => {
   it('starts in sandbox mode without KHALTI_SECRET_KEY and prints one line saying so and where to open it', async () => {
     const lines: string[] = [];
-    const started = await startShop({ port: 0, env: {}, log: (line: string) => lines.push(line) });
+    const started = await startShop({ port: 0, env: { SHOP_DB: ':memory:' }, log: (line: string) => lines.push(line) });
     try {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/SANDBOX mode.*open http:\/\/127\.0\.0\.1:\d+$/);
@@ -103,7 +110,7 @@ describe('example shop server', () => {
     const lines: string[] = [];
     const started = await startShop({
       port: 0,
-      env: { KHALTI_SECRET_KEY: 'live_key', KHALTI_PUBLIC_KEY: 'live_public_key_x', KHALTI_BASE_URL: 'https://dev.khalti.com' },
+      env: { KHALTI_SECRET_KEY: 'live_key', KHALTI_PUBLIC_KEY: 'live_public_key_x', KHALTI_BASE_URL: 'https://dev.khalti.com', SHOP_DB: ':memory:' },
       log: (line: string) => lines.push(line),
     });
     try {

@@ -1,7 +1,8 @@
 // The example shop as an Express app: products, server-side orders, and khalti-express verifying payments.
 const { randomUUID } = require('node:crypto');
 const express = require('express');
-const { khaltiVerifier, MemoryStore } = require('khalti-express');
+const { khaltiVerifier } = require('khalti-express');
+const { SqliteStore } = require('khalti-express/stores/sqlite');
 const { PRODUCTS, findProduct } = require('./catalog');
 const { OrderBook } = require('./orders');
 const views = require('./views');
@@ -25,10 +26,12 @@ function customerOf(req, res) {
 
 /**
  * Build the shop. `khalti` is `{ secretKey, baseUrl, mode: 'sandbox', checkoutUrl }` or
- * `{ secretKey, baseUrl, mode: 'live', publicKey }`; `store` is the khalti-express ledger store.
+ * `{ secretKey, baseUrl, mode: 'live', publicKey }`. `database` is the SQLite file holding both the
+ * shop's orders and the khalti-express ledger (`:memory:` by default, for tests).
  */
-function createShopApp({ khalti, store = new MemoryStore(), logger }) {
-  const orders = new OrderBook();
+function createShopApp({ khalti, database = ':memory:', logger }) {
+  const orders = new OrderBook(database);
+  const store = new SqliteStore({ filename: database });
   const app = express();
   app.disable('x-powered-by');
   const pageConfig =
@@ -80,7 +83,11 @@ function createShopApp({ khalti, store = new MemoryStore(), logger }) {
     res.json({ id, status, amountPaisa, transactionId, fulfilments, lastError });
   });
 
-  return { app, orders, verifier };
+  const close = async () => {
+    await store.close();
+    orders.close();
+  };
+  return { app, orders, verifier, close };
 }
 
 module.exports = { createShopApp };

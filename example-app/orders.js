@@ -1,58 +1,93 @@
-// The shop's own order book: orders belong to a customer, and one payment marks one order paid, once.
+// The shop's own order book, in SQLite: orders belong to a customer, and one payment marks one order paid, once.
 const { randomUUID } = require('node:crypto');
+const Database = require('better-sqlite3');
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  product_name TEXT NOT NULL,
+  amount_paisa INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'unpaid',
+  paid_with TEXT UNIQUE,
+  transaction_id TEXT,
+  fulfilments INTEGER NOT NULL DEFAULT 0,
+  last_error_code TEXT,
+  last_error_message TEXT,
+  created_at TEXT NOT NULL
+);`;
+
+function fromRow(row) {
+  if (!row) return null;
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    productId: row.product_id,
+    productName: row.product_name,
+    amountPaisa: row.amount_paisa,
+    status: row.status,
+    paidWith: row.paid_with,
+    transactionId: row.transaction_id,
+    fulfilments: row.fulfilments,
+    lastError: row.last_error_code ? { code: row.last_error_code, message: row.last_error_message } : null,
+    createdAt: row.created_at,
+  };
+}
 
 class OrderBook {
-  constructor() {
-    /** @type {Map<string, any>} */
-    this.orders = new Map();
-    this.sequence = 0;
+  /** @param {string} filename a SQLite file (the shop's database), or ':memory:' */
+  constructor(filename = ':memory:') {
+    this.db = new Database(filename, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(SCHEMA);
   }
 
   /** Create an unpaid order for a customer; the price comes from the catalogue, never from the browser. */
   create(customerId, product) {
-    this.sequence += 1;
-    const order = {
-      id: `ORD-${this.sequence}-${randomUUID().slice(0, 8)}`,
-      customerId,
-      productId: product.id,
-      productName: product.name,
-      amountPaisa: product.pricePaisa,
-      status: 'unpaid',
-      paidWith: null,
-      transactionId: null,
-      fulfilments: 0,
-      lastError: null,
-      createdAt: new Date().toISOString(),
-    };
-    this.orders.set(order.id, order);
-    return order;
+    const id = `ORD-${randomUUID().slice(0, 8)}`;
+    this.db
+      .prepare('INSERT INTO orders (id, customer_id, product_id, product_name, amount_paisa, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, customerId, product.id, product.name, product.pricePaisa, new Date().toISOString());
+    return this.get(id);
+  }
+
+  get(orderId) {
+    return fromRow(this.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId));
   }
 
   /** The order, only if it is this customer's (anything else looks like "no such order"). */
   findForCustomer(orderId, customerId) {
-    const order = this.orders.get(orderId);
+    const order = this.get(orderId);
     return order && order.customerId === customerId ? order : null;
   }
 
   /**
    * Mark paid — idempotent on the payment token, as khalti-express asks of onVerified: running it
-   * twice for the same payment changes nothing the second time.
+   * twice for the same payment changes nothing the second time. One guarded UPDATE does it.
    */
   markPaid(orderId, { token, transactionId }) {
-    const order = this.orders.get(orderId);
+    const paid = this.db
+      .prepare(
+        `UPDATE orders SET status = 'paid', paid_with = ?, transaction_id = ?, fulfilments = fulfilments + 1,
+         last_error_code = NULL, last_error_message = NULL WHERE id = ? AND status = 'unpaid'`,
+      )
+      .run(token, transactionId, orderId);
+    const order = this.get(orderId);
     if (!order) throw new Error(`no order ${orderId}`);
-    if (order.status === 'paid') {
-      if (order.paidWith === token) return order;
-      throw new Error(`order ${orderId} is already paid with another payment`);
-    }
-    Object.assign(order, { status: 'paid', paidWith: token, transactionId, fulfilments: order.fulfilments + 1, lastError: null });
+    if (paid.changes === 0 && order.paidWith !== token) throw new Error(`order ${orderId} is already paid with another payment`);
     return order;
   }
 
   /** Remember why the last payment attempt failed, to show it on the order page. */
   recordFailure(orderId, code, message) {
-    const order = this.orders.get(orderId);
-    if (order && order.status !== 'paid') order.lastError = { code, message };
+    this.db
+      .prepare(`UPDATE orders SET last_error_code = ?, last_error_message = ? WHERE id = ? AND status = 'unpaid'`)
+      .run(code, message, orderId);
+  }
+
+  close() {
+    this.db.close();
   }
 }
 

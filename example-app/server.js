@@ -1,11 +1,26 @@
 // Start the example shop: against a local Khalti sandbox, or the real Khalti when KHALTI_SECRET_KEY is set.
-const { MemoryStore } = require('khalti-express');
+const { mkdirSync, rmSync } = require('node:fs');
+const path = require('node:path');
 const { createKhaltiSandbox } = require('khalti-express/sandbox');
 const { createShopApp } = require('./app');
+
+/** How often the shop re-drives payments a crash left behind. */
+const RECONCILE_EVERY_MS = 60_000;
+
+/** The shop's SQLite file (orders and the khalti-express ledger): SHOP_DB, else example-app/.data/shop-<mode>.sqlite. */
+function databaseFile(env, live) {
+  if (env.SHOP_DB) return env.SHOP_DB;
+  const file = path.join(__dirname, '.data', `shop-${live ? 'live' : 'sandbox'}.sqlite`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  // The in-process sandbox forgets its payments when it stops, so a sandbox shop starts afresh too.
+  if (!live) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  return file;
+}
 
 /**
  * Start the shop. Sandbox mode (no KHALTI_SECRET_KEY) starts the sandbox in this process; live mode
  * needs KHALTI_SECRET_KEY and KHALTI_PUBLIC_KEY (and KHALTI_BASE_URL for Khalti's test host).
+ * Reconciles at start-up and every minute.
  */
 async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, log = console.log } = {}) {
   const live = Boolean(env.KHALTI_SECRET_KEY);
@@ -18,8 +33,12 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
     sandbox = await createKhaltiSandbox();
     khalti = { mode: 'sandbox', secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl, checkoutUrl: `${sandbox.baseUrl}/checkout` };
   }
-  // The demo keeps its ledger in memory: on purpose, and it says so. Use a durable store in a real shop.
-  const shop = createShopApp({ khalti, store: new MemoryStore() });
+  const shop = createShopApp({ khalti, database: databaseFile(env, live) });
+  const reconcile = () =>
+    shop.verifier.reconcile().catch((error) => console.error(`example shop: reconcile failed: ${error.message}`));
+  await reconcile();
+  const timer = setInterval(reconcile, RECONCILE_EVERY_MS);
+  timer.unref();
   const server = await new Promise((resolve, reject) => {
     const listening = shop.app.listen(port, host, () => resolve(listening));
     listening.once('error', reject);
@@ -28,8 +47,11 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
   const where = live ? `Khalti at ${khalti.baseUrl} with the real widget` : `a local Khalti sandbox at ${sandbox.baseUrl}`;
   log(`Himal Bazaar (khalti-express example) in ${live ? 'LIVE' : 'SANDBOX'} mode, using ${where}: open ${url}`);
   const close = async () => {
-    await new Promise((resolve) => server.close(resolve));
+    clearInterval(timer);
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections?.();
+    await closed;
+    await shop.close();
     if (sandbox) await sandbox.close();
   };
   return { url, sandbox, shop, close };
