@@ -179,6 +179,20 @@ describe('faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
+  it('completes a verify but never answers (lost reply)', async () => {
+    const { token } = sandbox.pay({ amount: 1000 });
+    sandbox.faults.inject('lost_reply', { on: 'verify' });
+    await expect(
+      fetch(`${sandbox.baseUrl}/api/v2/payment/verify/`, {
+        method: 'POST',
+        headers: { ...auth(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token, amount: 1000 }),
+        signal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toThrow();
+    expect(sandbox.transaction(token)?.state).toBe('Completed');
+  });
+
   it('answers HTML instead of JSON', async () => {
     sandbox.faults.inject('non_json');
     const { status, body, headers } = await verifyJson('x', 1000);

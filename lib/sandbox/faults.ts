@@ -4,13 +4,15 @@
  * What a faulty call does:
  * - `server_error`: answers `status` (default 503) with Khalti's "service temporarily unavailable".
  * - `drop`: destroys the connection without an answer.
- * - `hang`: never answers (until the client gives up or the sandbox closes).
+ * - `hang`: never answers (until the client gives up or the sandbox closes); the call is not processed.
+ * - `lost_reply`: processes the call (a verify completes the payment) but never answers: the worst
+ *   case, where Khalti moved the money and the merchant never heard.
  * - `non_json`: answers 200 with an HTML page.
  * - `unauthorized`: answers 401 `{"detail": "Invalid token.", "status_code": 401}` (our key refused).
  * - `wrong_amount`: verify completes the payment but reports `amount` (default: the real amount + 100).
  * - `refunded`: verify completes the payment, then it is refunded: the record says `refunded: true`.
  */
-export type FaultKind = 'server_error' | 'drop' | 'hang' | 'non_json' | 'unauthorized' | 'wrong_amount' | 'refunded';
+export type FaultKind = 'server_error' | 'drop' | 'hang' | 'lost_reply' | 'non_json' | 'unauthorized' | 'wrong_amount' | 'refunded';
 
 /** The sandbox endpoints a fault can target. `server` = verify and status. */
 export type FaultTarget = 'verify' | 'status' | 'server' | 'initiate' | 'confirm' | 'any';

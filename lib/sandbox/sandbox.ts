@@ -226,6 +226,9 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
         return send(res, { status: 200, body: '<html><body><h1>Service temporarily unavailable</h1></body></html>', headers: { 'Content-Type': 'text/html' } });
       case 'unauthorized':
         return send(res, json(401, { detail: 'Invalid token.', status_code: 401 }));
+      case 'lost_reply':
+        route(method, url.pathname, query, body, undefined, auth);
+        return;
       default: {
         const reply = route(method, url.pathname, query, body, fault, auth);
         return send(res, { ...reply, headers: { ...cors, ...reply.headers } });
