@@ -62,6 +62,7 @@ beforeAll(async () => {
   } catch (error) {
     throw new Error(
       `This test runs its own PostgreSQL and needs its server binaries (initdb, pg_ctl; \`npm run services\` installs them): ${(error as Error).message}`,
+      { cause: error },
     );
   }
   await pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-w', 'start');
