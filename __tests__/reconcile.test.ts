@@ -100,3 +100,30 @@ describe('reconcile()', () => {
     expect(isKhaltiError(error) && error.code).toBe('internal_error');
   });
 });
+
+describe('reconcile() with a backlog', () => {
+  it('handles every stale record across batches, and honours limit', async () => {
+    const store = new MemoryStore();
+    const orders = Array.from({ length: 230 }, (_, i) => `B-${i}`);
+    const shop = createShop({ store, baseUrl: sandbox.baseUrl, prices: Object.fromEntries(orders.map((id) => [id, 1000])) });
+    for (const orderId of orders) await crashedClaim(store, sandbox.pay({ amount: 1000 }).token, orderId, true);
+    expect(await shop.router.reconcile({ limit: 30 })).toEqual({ fulfilled: 30, released: 0, failed: 0 });
+    expect(await shop.router.reconcile()).toEqual({ fulfilled: 200, released: 0, failed: 0 });
+    expect(new Set(shop.verified.map((p) => p.orderId)).size).toBe(230);
+  });
+
+  it('does not loop on records that stay unsettled', async () => {
+    const store = new MemoryStore();
+    const orders = Array.from({ length: 150 }, (_, i) => `C-${i}`);
+    const shop = createShop({
+      store,
+      baseUrl: sandbox.baseUrl,
+      prices: Object.fromEntries(orders.map((id) => [id, 1000])),
+      onVerified: () => {
+        throw new Error('warehouse offline');
+      },
+    });
+    for (const orderId of orders) await crashedClaim(store, sandbox.pay({ amount: 1000 }).token, orderId, true);
+    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, failed: 150 });
+  });
+});

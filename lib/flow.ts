@@ -44,11 +44,11 @@ class FlowFailure {
   ) {}
 }
 
-/** How many stale records one `reconcile()` call handles. Defaults `limit`. */
-export const DEFAULT_RECONCILE_LIMIT = 100;
+/** How many stale records `reconcile()` lists at a time. */
+export const RECONCILE_BATCH = 100;
 
 export interface ReconcileOptions {
-  /** How many stale records to handle in this call, oldest first. Defaults to `100`. */
+  /** At most how many stale records to handle in this call, oldest first. Defaults to all of them. */
   limit?: number;
 }
 
@@ -107,28 +107,41 @@ export class VerificationFlow<Req> {
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
     const summary: ReconcileSummary = { fulfilled: 0, released: 0, failed: 0 };
-    let stale: PaymentRecord[];
-    try {
-      stale = await this.#store.listStale(Date.now(), options.limit ?? DEFAULT_RECONCILE_LIMIT);
-    } catch (error) {
-      this.#log('error', 'reconcile could not list stale records', { error: describeError(error) });
-      throw new KhaltiError('internal_error');
-    }
-    for (const record of stale) {
-      const input = { token: record.token, orderId: record.orderId, amount: record.amount };
-      const context = { ...input, expectedAmount: record.amount };
-      const result = await this.#claimAndVerify(input, record.amount, undefined, context);
-      if (!(result instanceof FlowFailure)) {
-        if (!result.replayed) summary.fulfilled += 1;
-      } else if (result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') {
-        summary.released += 1;
-      } else {
-        summary.failed += 1;
-        this.#log('warn', 'reconcile could not settle a payment yet', { token: record.token, orderId: record.orderId, code: result.error.code });
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const startedAt = Date.now();
+    const seen = new Set<string>();
+    // Batches, oldest first, until no stale record is left that this call has not tried: one that stays
+    // unsettled is listed again (it is older), so each batch asks for that many more.
+    while (seen.size < limit) {
+      let batch: PaymentRecord[];
+      try {
+        batch = await this.#store.listStale(startedAt, seen.size + Math.min(RECONCILE_BATCH, limit - seen.size));
+      } catch (error) {
+        this.#log('error', 'reconcile could not list stale records', { error: describeError(error) });
+        throw new KhaltiError('internal_error');
+      }
+      const fresh = batch.filter((record) => !seen.has(record.token));
+      if (fresh.length === 0) break;
+      for (const record of fresh) {
+        seen.add(record.token);
+        await this.#reconcileOne(record, summary);
       }
     }
-    if (stale.length > 0) this.#log('info', 'reconcile finished', { ...summary });
+    if (seen.size > 0) this.#log('info', 'reconcile finished', { ...summary });
     return summary;
+  }
+
+  async #reconcileOne(record: PaymentRecord, summary: ReconcileSummary): Promise<void> {
+    const input = { token: record.token, orderId: record.orderId, amount: record.amount };
+    const result = await this.#claimAndVerify(input, record.amount, undefined, { ...input, expectedAmount: record.amount });
+    if (!(result instanceof FlowFailure)) {
+      if (!result.replayed) summary.fulfilled += 1;
+    } else if (result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') {
+      summary.released += 1;
+    } else {
+      summary.failed += 1;
+      this.#log('warn', 'reconcile could not settle a payment yet', { token: record.token, orderId: record.orderId, code: result.error.code });
+    }
   }
 
   async #parseAndVerify(body: unknown, req: Req): Promise<SuccessBody | FlowFailure> {

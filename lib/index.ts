@@ -13,7 +13,7 @@ export {
 } from './options';
 export { KhaltiError, isKhaltiError, ERROR_CODES, type KhaltiErrorCode, type VerifyErrorCode, type StartupErrorCode } from './errors';
 export { renderError, sendError, type ErrorBody, type RenderedError } from './respond';
-export { DEFAULT_RECONCILE_LIMIT, type SuccessBody, type ReconcileOptions, type ReconcileSummary } from './flow';
+export { RECONCILE_BATCH, type SuccessBody, type ReconcileOptions, type ReconcileSummary } from './flow';
 export { KhaltiClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions, type CallOptions } from './khalti/client';
 export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
 export { MemoryStore } from './ledger/memory';
