@@ -327,7 +327,36 @@ describe('client API (what the checkout page and the widget call)', () => {
   });
 });
 
+describe('throughput mode', () => {
+  it('pays bench_ tokens on first sight, records no requests, and lists completed tokens', async () => {
+    const fast = await createKhaltiSandbox({ autoPay: true, recordRequests: false });
+    try {
+      const headers = { Authorization: `Key ${fast.secretKey}`, 'Content-Type': 'application/json' };
+      const verify = (token: string) =>
+        fetch(`${fast.baseUrl}/api/v2/payment/verify/`, { method: 'POST', headers, body: JSON.stringify({ token, amount: 1000 }) });
+      expect((await verify('bench_1')).status).toBe(200);
+      expect((await verify('bench_2')).status).toBe(200);
+      expect((await verify('NotABenchToken')).status).toBe(400);
+      expect(fast.transaction('bench_1')?.state).toBe('Completed');
+      expect(fast.completedTokens().sort()).toEqual(['bench_1', 'bench_2']);
+      expect(fast.requests).toEqual([]);
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it('is off by default', async () => {
+    const { status } = await verifyJson('bench_1', 1000);
+    expect(status).toBe(400);
+  });
+});
+
 describe('pay()', () => {
+  it('takes a chosen token once', () => {
+    expect(sandbox.pay({ amount: 1000, token: 'chosen' }).token).toBe('chosen');
+    expect(() => sandbox.pay({ amount: 1000, token: 'chosen' })).toThrow(/already exists/);
+  });
+
   it('refuses a non-integer amount', () => {
     expect(() => sandbox.pay({ amount: 10.5 })).toThrow(/amount/);
   });

@@ -49,6 +49,8 @@ function nepalTimestamp(date = new Date()): string {
 
 export interface NewPayment {
   amount: number;
+  /** The token; a fresh Khalti-looking one unless given. */
+  token?: string;
   state?: SandboxPaymentState;
   mobile?: string;
   productIdentity?: string;
@@ -62,9 +64,10 @@ export class PaymentBook {
   readonly #pinTries = new Map<string, number>();
 
   create(input: NewPayment): SandboxPayment {
+    if (input.token !== undefined && this.#byToken.has(input.token)) throw new Error(`pay(): token ${input.token} already exists`);
     const payment: SandboxPayment = {
       idx: khaltiId(),
-      token: khaltiId(),
+      token: input.token ?? khaltiId(),
       amount: input.amount,
       state: input.state ?? 'Confirmed',
       mobile: input.mobile ?? TEST_MOBILES[0]!,
@@ -81,6 +84,10 @@ export class PaymentBook {
 
   get(token: string): SandboxPayment | undefined {
     return this.#byToken.get(token);
+  }
+
+  tokensIn(state: SandboxPaymentState): string[] {
+    return [...this.#byToken.values()].filter((payment) => payment.state === state).map((payment) => payment.token);
   }
 
   /** Check a wallet login. `ok`, or the tries left for that mobile (0 = locked). */

@@ -31,6 +31,14 @@ export interface KhaltiSandboxOptions {
    * answers `400 {"token": ["Invalid token."]}`. Defaults to `record`.
    */
   alreadyVerified?: 'record' | 'invalid_token';
+  /**
+   * Throughput mode, for load tests: a verify or status call for an unknown token that starts with
+   * `bench_` creates that payment on the spot (state `Confirmed`, the amount asked), so a load
+   * generator needs no pre-created tokens. Defaults to `false`.
+   */
+  autoPay?: boolean;
+  /** Keep `requests` (every request's method, path, body). Turn off for long load tests. Defaults to `true`. */
+  recordRequests?: boolean;
 }
 
 /** One request the sandbox received. The Authorization header is redacted. */
@@ -53,6 +61,8 @@ export interface KhaltiSandbox {
   pay(input: NewPayment): { token: string; idx: string };
   /** A copy of the payment behind `token`, or `null`. */
   transaction(token: string): SandboxPayment | null;
+  /** Every token whose payment is `Completed` (verified): Khalti's own record, to audit a ledger against. */
+  completedTokens(): string[];
   /** The checkout page's URL for an amount and product. */
   checkoutUrl(params: { amount: number; productIdentity: string; productName?: string; productUrl?: string }): string;
   /** Every request received, oldest first. Clear it with `requests.length = 0`. */
@@ -90,6 +100,13 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
   const secretKey = options.secretKey ?? khaltiKey('test_secret_key');
   const publicKey = options.publicKey ?? khaltiKey('test_public_key');
   const alreadyVerified = options.alreadyVerified ?? 'record';
+  const recordRequests = options.recordRequests ?? true;
+  /** The payment behind `token`; in throughput mode a `bench_` token is paid on first sight. */
+  const paymentFor = (token: string, amount: number): SandboxPayment | undefined =>
+    book.get(token) ??
+    (options.autoPay && token.startsWith('bench_') && Number.isSafeInteger(amount) && amount > 0
+      ? book.create({ amount, token })
+      : undefined);
   const book = new PaymentBook();
   const faults = new SandboxFaults();
   const requests: SandboxRequest[] = [];
@@ -106,7 +123,7 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
   function verify(body: Record<string, unknown>, fault: Fault | undefined): Reply {
     const invalid = tokenAndAmountErrors(body);
     if (invalid) return json(400, invalid);
-    const payment = book.get(String(body.token));
+    const payment = paymentFor(String(body.token), Number(body.amount));
     if (!payment || payment.amount !== Number(body.amount)) return INVALID_TOKEN;
     payment.verifyCalls += 1;
     if (payment.state === 'Completed' && alreadyVerified === 'invalid_token') return INVALID_TOKEN;
@@ -119,7 +136,7 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
   function status(query: Record<string, unknown>): Reply {
     const invalid = tokenAndAmountErrors(query);
     if (invalid) return json(400, invalid);
-    const payment = book.get(String(query.token));
+    const payment = paymentFor(String(query.token), Number(query.amount));
     const { httpStatus, body } = statusBody(payment && payment.amount === Number(query.amount) ? payment : undefined);
     return json(httpStatus, body);
   }
@@ -210,7 +227,7 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
     if (raw === null) return send(res, json(413, { detail: 'Request body too large.' }));
     const body = parseBody(raw, req.headers['content-type']);
     const auth = req.headers.authorization;
-    requests.push({ method, path: url.pathname, query, body, authorization: redact(auth), at: Date.now() });
+    if (recordRequests) requests.push({ method, path: url.pathname, query, body, authorization: redact(auth), at: Date.now() });
 
     const fault = faults.take(endpointOf(url.pathname));
     if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
@@ -265,6 +282,9 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
     transaction(token) {
       const payment = book.get(token);
       return payment ? structuredClone(payment) : null;
+    },
+    completedTokens() {
+      return book.tokensIn('Completed');
     },
     checkoutUrl({ amount, productIdentity, productName, productUrl }) {
       const params = new URLSearchParams({ amount: String(amount), product_identity: productIdentity });
