@@ -25,3 +25,41 @@ describe('MemoryStore', () => {
     }
   });
 });
+
+describe('MemoryStore bound', () => {
+  const claim = (store: MemoryStore, token: string, now = 1) => store.claim({ token, orderId: `o-${token}`, amount: 1000, owner: 'w', now, leaseMs: 10 });
+  const settle = async (store: MemoryStore, token: string) => {
+    await store.markVerified(token, 'w', { transactionId: 'i', khalti: null, now: 2 });
+    await store.markFulfilled(token, 'w', {}, 3);
+  };
+
+  it('evicts the oldest settled records at the cap, warning once', async () => {
+    const warnings: string[] = [];
+    const store = new MemoryStore({ maxRecords: 3, warn: (m) => warnings.push(m) });
+    for (const token of ['a', 'b', 'c']) {
+      await claim(store, token);
+      await settle(store, token);
+    }
+    await claim(store, 'd');
+    await claim(store, 'e');
+    expect(store.size).toBe(3);
+    expect(await store.get('a')).toBeNull();
+    expect(await store.get('b')).toBeNull();
+    expect((await store.get('c'))?.state).toBe('fulfilled');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('maxRecords (3)');
+  });
+
+  it('refuses new claims when nothing settled can be evicted (fail closed)', async () => {
+    const store = new MemoryStore({ maxRecords: 2, warn: () => undefined });
+    await claim(store, 'a');
+    await claim(store, 'b');
+    await expect(claim(store, 'c')).rejects.toThrow(/full/);
+    expect((await claim(store, 'a', 100)).status).toBe('claimed');
+  });
+
+  it('defaults to 100000 and refuses a nonsense cap', () => {
+    expect(new MemoryStore().maxRecords).toBe(100_000);
+    expect(() => new MemoryStore({ maxRecords: 0 })).toThrow(/maxRecords/);
+  });
+});

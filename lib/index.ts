@@ -16,7 +16,7 @@ export { renderError, sendError, type ErrorBody, type RenderedError } from './re
 export { RECONCILE_BATCH, type SuccessBody, type ReconcileOptions, type ReconcileSummary } from './flow';
 export { KhaltiClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions, type CallOptions } from './khalti/client';
 export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
-export { MemoryStore } from './ledger/memory';
+export { MemoryStore, DEFAULT_MEMORY_MAX_RECORDS, type MemoryStoreOptions } from './ledger/memory';
 export type {
   LedgerStore,
   PaymentRecord,

@@ -10,20 +10,44 @@ import type {
 } from './store';
 import { claimed, decideClaim, newClaim, PAID_STATES, takenOver } from './rules';
 
+/** Records a MemoryStore holds before it evicts settled ones. Defaults `maxRecords`. */
+export const DEFAULT_MEMORY_MAX_RECORDS = 100_000;
+
+export interface MemoryStoreOptions {
+  /**
+   * The most records kept. At the cap, the oldest settled (fulfilled or unfulfillable) records are
+   * evicted, with one warning: an evicted token is forgotten, so it could be replayed for another order.
+   * With nothing settled to evict, new claims fail (`internal_error`). Defaults to `100000`.
+   */
+  maxRecords?: number;
+  /** Where the eviction warning goes. Defaults to `console.warn`. */
+  warn?: (message: string) => void;
+}
+
 /**
  * A ledger held in this process's memory. Every method runs synchronously inside one tick, so each is
- * atomic within the process. It forgets everything on restart and is not shared between instances:
- * use a durable store in production.
+ * atomic within the process. It forgets everything on restart, is not shared between instances, and
+ * is bounded (`maxRecords`): use a durable store in production.
  */
 export class MemoryStore implements LedgerStore {
+  readonly maxRecords: number;
   readonly #byToken = new Map<string, PaymentRecord>();
   readonly #tokensByOrder = new Map<string, Set<string>>();
+  readonly #warn: (message: string) => void;
+  #warned = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxRecords = options.maxRecords ?? DEFAULT_MEMORY_MAX_RECORDS;
+    if (!Number.isSafeInteger(this.maxRecords) || this.maxRecords < 1) throw new Error('MemoryStore: `maxRecords` must be a positive whole number');
+    this.#warn = options.warn ?? ((message) => console.warn(message));
+  }
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const existing = this.#byToken.get(input.token) ?? null;
     const sameOrder = [...(this.#tokensByOrder.get(input.orderId) ?? [])].flatMap((token) => this.#byToken.get(token) ?? []);
     const decision = decideClaim(existing, sameOrder, input);
     if (decision.kind === 'answer') return { ...decision.result, record: copy(decision.result.record) };
+    if (!existing) this.#makeRoom();
     const record = existing ? Object.assign(existing, takenOver(existing, input)) : newClaim(input);
     if (!existing) {
       this.#byToken.set(record.token, record);
@@ -78,11 +102,32 @@ export class MemoryStore implements LedgerStore {
   async release(token: string, owner: string): Promise<boolean> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return false;
-    this.#byToken.delete(token);
-    const tokens = this.#tokensByOrder.get(record.orderId);
-    tokens?.delete(token);
-    if (tokens?.size === 0) this.#tokensByOrder.delete(record.orderId);
+    this.#forget(record);
     return true;
+  }
+
+  #forget(record: PaymentRecord): void {
+    this.#byToken.delete(record.token);
+    const tokens = this.#tokensByOrder.get(record.orderId);
+    tokens?.delete(record.token);
+    if (tokens?.size === 0) this.#tokensByOrder.delete(record.orderId);
+  }
+
+  /** At the cap, evict the oldest settled record (Map order is insertion order), or refuse. */
+  #makeRoom(): void {
+    if (this.#byToken.size < this.maxRecords) return;
+    for (const record of this.#byToken.values()) {
+      if (record.state !== 'fulfilled' && record.state !== 'unfulfillable') continue;
+      if (!this.#warned) {
+        this.#warned = true;
+        this.#warn(
+          `khalti-express: MemoryStore reached maxRecords (${this.maxRecords}) and now evicts its oldest settled payments; an evicted token could be used again. Use a durable store (SqliteStore, PostgresStore, RedisStore).`,
+        );
+      }
+      this.#forget(record);
+      return;
+    }
+    throw new Error(`MemoryStore is full: ${this.maxRecords} payments are in flight or unsettled`);
   }
 
   async endLease(token: string, owner: string, now: number): Promise<boolean> {
