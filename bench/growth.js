@@ -1,0 +1,98 @@
+// How one verification's ledger cost grows with the ledger: claim + markVerified + markFulfilled latency
+// with 1,000 / 100,000 / 1,000,000 existing records, for SQLite and PostgreSQL; and the memory store's bound.
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const { percentile, round } = require('./stats');
+
+const SIZES = [1_000, 100_000, 1_000_000];
+
+/** One verification's worth of ledger work, `samples` times, on fresh tokens; latencies in ms. */
+async function cycles(store, samples, label) {
+  const latencies = [];
+  for (let i = 0; i < samples; i += 1) {
+    const token = `growth_${label}_${i}`;
+    const now = Date.now();
+    const started = performance.now();
+    await store.claim({ token, orderId: `G-${token}`, amount: 1000, owner: 'bench', now, leaseMs: 60_000 });
+    await store.markVerified(token, 'bench', { transactionId: `idx_${i}`, khalti: { idx: `idx_${i}`, amount: 1000 }, now });
+    await store.markFulfilled(token, 'bench', { ok: true, orderId: `G-${token}`, amount: 1000, replayed: false }, now);
+    latencies.push(performance.now() - started);
+  }
+  return { p50: round(percentile(latencies, 50), 3), p99: round(percentile(latencies, 99), 3) };
+}
+
+const fulfilledRow = (i) => [`fill_${i}`, `F-${i}`, 1000, 'fulfilled', null, 0, `idx_${i}`, '{"idx":"x"}', '{"ok":true}', null, i, i];
+
+async function sqliteGrowth(samples, sizes) {
+  const { SqliteStore } = require('khalti-express/stores/sqlite');
+  const Database = require('better-sqlite3');
+  const dir = mkdtempSync(path.join(tmpdir(), 'khx-growth-'));
+  const filename = path.join(dir, 'ledger.db');
+  const store = new SqliteStore({ filename });
+  await store.get('warm-up'); // creates the schema
+  const db = new Database(filename);
+  const insert = db.prepare('INSERT INTO khalti_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const rows = [];
+  let filled = 0;
+  for (const size of sizes) {
+    db.transaction(() => {
+      for (; filled < size; filled += 1) insert.run(...fulfilledRow(filled));
+    })();
+    rows.push({ store: 'SQLite', records: size, ...(await cycles(store, samples, `sqlite_${size}`)) });
+  }
+  db.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+async function postgresGrowth(samples, sizes, url) {
+  const { PostgresStore } = require('khalti-express/stores/postgres');
+  const pg = require('pg');
+  const table = `khx_growth_${process.pid}`;
+  const store = new PostgresStore({ connectionString: url, table });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await store.migrate();
+  const rows = [];
+  let filled = 0;
+  try {
+    for (const size of sizes) {
+      await admin.query(
+        `INSERT INTO ${table} SELECT 'fill_' || i, 'F-' || i, 1000, 'fulfilled', NULL, 0, 'idx_' || i, '{"idx":"x"}', '{"ok":true}', NULL, i, i
+         FROM generate_series($1::bigint, $2::bigint - 1) AS i`,
+        [filled, size],
+      );
+      filled = size;
+      await admin.query(`ANALYZE ${table}`);
+      rows.push({ store: 'PostgreSQL', records: size, ...(await cycles(store, samples, `pg_${size}`)) });
+    }
+  } finally {
+    await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    await admin.end();
+    await store.close();
+  }
+  return rows;
+}
+
+/** The memory store does not grow without limit: fill past its cap and show its size and cost. */
+async function memoryBound(samples) {
+  const { MemoryStore } = require('khalti-express');
+  const warnings = [];
+  const store = new MemoryStore({ warn: (message) => warnings.push(message) });
+  const rows = [];
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (const size of [1_000, store.maxRecords, store.maxRecords + 50_000]) {
+    for (let i = store.size; i < size; i += 1) {
+      const token = `fill_mem_${i}`;
+      await store.claim({ token, orderId: `F-${i}`, amount: 1000, owner: 'o', now: i, leaseMs: 1 });
+      await store.markVerified(token, 'o', { transactionId: 'x', khalti: null, now: i });
+      await store.markFulfilled(token, 'o', { ok: true }, i);
+    }
+    rows.push({ store: 'Memory', records: size, held: store.size, ...(await cycles(store, samples, `mem_${size}`)) });
+  }
+  return { rows, warned: warnings.length === 1, heapMb: round((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024, 0) };
+}
+
+module.exports = { SIZES, sqliteGrowth, postgresGrowth, memoryBound };

@@ -1,0 +1,58 @@
+// A closed-loop load generator that records every response's status and latency (autocannon mixes them):
+// `connections` virtual users, each posting a fresh token, then the next; a 503 is honoured (Retry-After).
+const http = require('node:http');
+
+function post(agent, url, body) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started, retryAfter: res.headers['retry-after'], at: Date.now() }));
+    });
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - started, at: Date.now() }));
+    req.end(JSON.stringify(body));
+  });
+}
+
+/**
+ * Run until `shouldStop()`; `onResult` sees each response. Tokens are `bench_<prefix>_<n>`, each for
+ * its own order.
+ */
+async function closedLoop({ url, connections, prefix, shouldStop, onResult }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  let n = 0;
+  const user = async () => {
+    while (!shouldStop()) {
+      n += 1;
+      const token = `bench_${prefix}_${n}`;
+      const result = await post(agent, `${url}/khalti/verify`, { token, amount: 1000, orderId: `O-${token}` });
+      onResult({ ...result, token });
+      if (result.status === 503 && !shouldStop()) await new Promise((resolve) => setTimeout(resolve, Number(result.retryAfter ?? 1) * 1000));
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, user));
+  agent.destroy();
+}
+
+/** Poll GET /health every `everyMs`; resolves to the latencies (Infinity for a failure) once stopped. */
+async function pollHealth({ url, everyMs, shouldStop }) {
+  const latencies = [];
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  while (!shouldStop()) {
+    const started = performance.now();
+    const ok = await new Promise((resolve) => {
+      const req = http.get(`${url}/health`, { agent, timeout: 5_000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200));
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+    });
+    latencies.push(ok ? performance.now() - started : Number.POSITIVE_INFINITY);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  agent.destroy();
+  return latencies;
+}
+
+module.exports = { closedLoop, pollHealth };

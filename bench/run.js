@@ -1,0 +1,273 @@
+// `npm run bench`: throughput against a baseline, overload with a slow Khalti, and ledger growth.
+// Everything on loopback, each server in its own process; writes bench/results.md and prints it.
+//
+// Options: --runs N (3) --duration S (5) --connections N (50) --out FILE (bench/results.md)
+//          --smoke (one short run of a few targets, for the test suite) --skip-growth --skip-overload
+const { writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const autocannon = require('autocannon');
+const { start, ask, stop } = require('./processes');
+const { closedLoop, pollHealth } = require('./load');
+const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
+const { median, percentile, round, mb } = require('./stats');
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    out: { type: 'string', default: path.join(__dirname, 'results.md') },
+    smoke: { type: 'boolean', default: false },
+    'skip-growth': { type: 'boolean', default: false },
+    'skip-overload': { type: 'boolean', default: false },
+  },
+});
+const SMOKE = args.smoke;
+const RUNS = SMOKE ? 1 : Number(args.runs);
+const DURATION = SMOKE ? 1 : Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const OVERLOAD = { connections: SMOKE ? 300 : 2000, slowMs: 2000, seconds: SMOKE ? 3 : 8, recoverSeconds: SMOKE ? 3 : 8 };
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+let prefixes = 0;
+
+/** One autocannon run, every request a fresh token for its own order. */
+async function measure(url) {
+  let n = 0;
+  const failures = {};
+  const prefix = `${process.pid}r${(prefixes += 1)}`;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: 'POST',
+        path: '/khalti/verify',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          n += 1;
+          return { ...req, body: JSON.stringify({ token: `bench_${prefix}_${n}`, amount: 1000, orderId: `O-${prefix}-${n}` }) };
+        },
+        onResponse: (status, body) => {
+          if (status !== 200) failures[status] ??= body.slice(0, 160);
+        },
+      },
+    ],
+  });
+  if (Object.keys(failures).length > 0) log(`non-200 answers from ${url}: ${JSON.stringify(failures)}`);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function throughput(khalti) {
+  const targets = [
+    { name: 'baseline (tutorial handler)', args: ['baseline', '-'] },
+    { name: 'ceiling (Express, no Khalti)', args: ['ceiling', '-'] },
+    { name: 'khalti-express + MemoryStore', args: ['verifier', 'memory'] },
+    { name: 'khalti-express + SqliteStore', args: ['verifier', 'sqlite'] },
+  ];
+  if (process.env.KHX_PG_URL) targets.push({ name: 'khalti-express + PostgresStore', args: ['verifier', 'postgres'] });
+  if (process.env.KHX_REDIS_URL) targets.push({ name: 'khalti-express + RedisStore', args: ['verifier', 'redis'] });
+  const running = SMOKE ? targets.filter((t) => t.args[0] !== 'verifier' || t.args[1] === 'memory') : targets;
+  for (const target of running) {
+    Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey]));
+    target.samples = [];
+    await measure(target.url); // warm-up, discarded
+  }
+  // Runs interleave the targets, so drift on a noisy machine hits them all alike.
+  for (let run = 1; run <= RUNS; run += 1) {
+    for (const target of running) {
+      log(`run ${run}/${RUNS}: ${target.name}`);
+      target.samples.push(await measure(target.url));
+    }
+  }
+  for (const target of running) {
+    const stats = await ask(target.child, { stats: true });
+    target.maxRss = stats.maxRss;
+    target.duplicates = stats.duplicates;
+    await stop(target.child);
+  }
+  const summary = running.map((target) => ({
+    name: target.name,
+    rps: median(target.samples.map((s) => s.rps)),
+    p50: median(target.samples.map((s) => s.p50)),
+    p99: median(target.samples.map((s) => s.p99)),
+    errors: target.samples.reduce((sum, s) => sum + s.errors, 0),
+    maxRss: target.maxRss,
+    duplicates: target.duplicates,
+  }));
+  const baseline = summary[0];
+  for (const row of summary) {
+    row.rpsRatio = row.rps / baseline.rps;
+    row.p99Ratio = row.p99 / baseline.p99;
+  }
+  return summary;
+}
+
+async function overload(khalti, normalRps) {
+  const target = await start('target-server.js', ['verifier', 'memory', khalti.baseUrl, khalti.secretKey]);
+  const results = [];
+  let phase = 'slow';
+  let stopped = false;
+  await ask(khalti.child, { latencyMs: OVERLOAD.slowMs });
+  log(`overload: ${OVERLOAD.connections} connections, Khalti answering after ${OVERLOAD.slowMs} ms`);
+  const load = closedLoop({
+    url: target.url,
+    connections: OVERLOAD.connections,
+    prefix: `${process.pid}ovl`,
+    shouldStop: () => stopped,
+    onResult: (result) => results.push({ ...result, phase }),
+  });
+  const health = pollHealth({ url: target.url, everyMs: 100, shouldStop: () => stopped });
+  await new Promise((resolve) => setTimeout(resolve, OVERLOAD.seconds * 1000));
+  phase = 'fast';
+  const fastAt = Date.now();
+  await ask(khalti.child, { latencyMs: 0 });
+  log('overload: Khalti fast again');
+  await new Promise((resolve) => setTimeout(resolve, OVERLOAD.recoverSeconds * 1000));
+  stopped = true;
+  await load;
+  const healthLatencies = await health;
+  // Let the last in-flight verifications settle before auditing the ledger against Khalti's record.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { completed } = await ask(khalti.child, { completed: true });
+  const mine = completed.filter((token) => token.startsWith(`bench_${process.pid}ovl_`));
+  const audit = await ask(target.child, { audit: mine });
+  const stats = await ask(target.child, { stats: true });
+  await stop(target.child);
+
+  const slow = results.filter((r) => r.phase === 'slow');
+  const refused = slow.filter((r) => r.status === 503);
+  const served = results.filter((r) => r.status === 200);
+  const otherErrors = results.filter((r) => r.status !== 200 && r.status !== 503);
+  // Seconds after Khalti recovered until a one-second window served ≥ 80 % of the normal rate.
+  let recoveredAfter = null;
+  for (let second = 0; second < OVERLOAD.recoverSeconds; second += 1) {
+    const from = fastAt + second * 1000;
+    const count = served.filter((r) => r.at >= from && r.at < from + 1000).length;
+    if (count >= 0.8 * normalRps) {
+      recoveredAfter = second + 1;
+      break;
+    }
+  }
+  return {
+    requests: results.length,
+    refused: refused.length,
+    refusedWithRetryAfter: refused.filter((r) => r.retryAfter !== undefined).length,
+    refusedP99: percentile(refused.map((r) => r.ms), 99),
+    servedMaxMs: Math.max(...served.map((r) => r.ms)),
+    budgetMs: 4 * 10_000 + 1_000,
+    otherErrors: otherErrors.length,
+    maxRss: stats.maxRss,
+    healthChecks: healthLatencies.length,
+    healthFailed: healthLatencies.filter((ms) => !Number.isFinite(ms)).length,
+    healthP99: percentile(healthLatencies.filter(Number.isFinite), 99),
+    healthMax: Math.max(...healthLatencies),
+    recoveredAfter,
+    fastRps: served.filter((r) => r.at >= fastAt + (OVERLOAD.recoverSeconds - 3) * 1000 && r.at < fastAt + OVERLOAD.recoverSeconds * 1000).length / 3,
+    completedAtKhalti: mine.length,
+    fulfilled: stats.fulfilled,
+    duplicates: stats.duplicates,
+    unrecorded: audit.missing.length,
+    notAtKhalti: audit.notAtKhalti.length,
+  };
+}
+
+async function growth() {
+  const samples = SMOKE ? 50 : 500;
+  const sizes = SMOKE ? [1_000] : SIZES;
+  const rows = [...(await sqliteGrowth(samples, sizes))];
+  if (process.env.KHX_PG_URL) rows.push(...(await postgresGrowth(samples, sizes, process.env.KHX_PG_URL)));
+  const memory = SMOKE ? null : await memoryBound(samples);
+  return { rows, memory };
+}
+
+function report({ summary, overloadResult, growthResult, started }) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '# khalti-express benchmark results',
+    '',
+    `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; every request carries a fresh token. Reproduce with \`npm run bench\` (set KHX_PG_URL / KHX_REDIS_URL to include PostgreSQL / Redis).`,
+    '',
+    '## Throughput',
+    '',
+    '| target | req/s | × baseline | p50 ms | p99 ms | p99 × baseline | errors | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...summary.map(
+      (r) =>
+        `| ${r.name} | ${round(r.rps, 0)} | ${round(r.rpsRatio, 2)} | ${round(r.p50)} | ${round(r.p99)} | ${round(r.p99Ratio, 2)} | ${r.errors} | ${mb(r.maxRss)} |`,
+    ),
+    '',
+    `Fulfilled twice: ${summary.reduce((sum, r) => sum + (r.duplicates ?? 0), 0)} tokens.`,
+  ];
+  if (overloadResult) {
+    const o = overloadResult;
+    lines.push(
+      '',
+      '## Overload and a slow Khalti',
+      '',
+      `${OVERLOAD.connections} connections against khalti-express + MemoryStore (maxInFlight 256, timeoutMs 10000) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s. Clients honour Retry-After.`,
+      '',
+      '| check | result | target |',
+      '|---|---|---|',
+      `| refused with 503 \`overloaded\` while slow | ${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After | all with Retry-After |`,
+      `| p99 latency of a 503 | ${round(o.refusedP99)} ms | < 50 ms |`,
+      `| longest wait of a served request | ${round(o.servedMaxMs, 0)} ms | ≤ ${o.budgetMs} ms (4 × timeoutMs + 1 s) |`,
+      `| other errors | ${o.otherErrors} | 0 |`,
+      `| peak RSS | ${mb(o.maxRss)} MB | < 250 MB |`,
+      `| health route while overloaded | ${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms | always answers |`,
+      `| back to normal after Khalti recovers | ${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s) | ≤ 5 s |`,
+      `| ledger vs Khalti | ${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice | 0 unrecorded, 0 twice |`,
+    );
+  }
+  if (growthResult) {
+    lines.push(
+      '',
+      '## Growth',
+      '',
+      'Ledger work of one verification (claim + markVerified + markFulfilled), with the store already holding N records.',
+      '',
+      '| store | existing records | held | p50 ms | p99 ms |',
+      '|---|---:|---:|---:|---:|',
+      ...[...growthResult.rows, ...(growthResult.memory?.rows ?? [])].map(
+        (r) => `| ${r.store} | ${r.records.toLocaleString('en')} | ${(r.held ?? r.records).toLocaleString('en')} | ${r.p50} | ${r.p99} |`,
+      ),
+    );
+    if (growthResult.memory) {
+      lines.push(
+        '',
+        `MemoryStore is bounded: at \`maxRecords\` (default 100,000) it evicts its oldest settled payments (warned once: ${growthResult.memory.warned ? 'yes' : 'no'}), so it holds 100,000 records however many it saw; the heap grew by ${growthResult.memory.heapMb} MB at the cap.`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main() {
+  const started = new Date();
+  const khalti = await start('khalti-server.js');
+  try {
+    const summary = await throughput(khalti);
+    const memoryRow = summary.find((r) => r.name.includes('MemoryStore'));
+    const overloadResult = args['skip-overload'] ? null : await overload(khalti, memoryRow.rps);
+    const growthResult = args['skip-growth'] ? null : await growth();
+    const text = report({ summary, overloadResult, growthResult, started });
+    if (!SMOKE || args.out !== path.join(__dirname, 'results.md')) writeFileSync(args.out, text);
+    process.stdout.write(text);
+  } finally {
+    await stop(khalti.child);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

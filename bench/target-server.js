@@ -1,0 +1,81 @@
+// Bench process: one target server. argv: kind (baseline | ceiling | verifier) [store] [khaltiUrl secretKey].
+// IPC: { stats: true } → peak RSS and fulfilment counts; { audit: tokens } → which of them the ledger lacks.
+const express = require('express');
+const axios = require('axios');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+
+const [kind, storeName, khaltiUrl, secretKey] = process.argv.slice(2);
+const app = express();
+app.get('/health', (_req, res) => res.json({ ok: true }));
+const fulfilments = new Map();
+let store = null;
+
+function makeStore() {
+  const id = `khx_bench_${process.pid}`;
+  switch (storeName) {
+    case 'memory':
+      return new (require('khalti-express').MemoryStore)({ maxRecords: 5_000_000 });
+    case 'sqlite':
+      return new (require('khalti-express/stores/sqlite').SqliteStore)({ filename: path.join(mkdtempSync(path.join(tmpdir(), 'khx-bench-')), 'ledger.db') });
+    case 'postgres':
+      return new (require('khalti-express/stores/postgres').PostgresStore)({ connectionString: process.env.KHX_PG_URL, table: id });
+    case 'redis':
+      return new (require('khalti-express/stores/redis').RedisStore)({ url: process.env.KHX_REDIS_URL, prefix: `${id}:` });
+    default:
+      throw new Error(`unknown store ${storeName}`);
+  }
+}
+
+if (kind === 'baseline') {
+  // The handler tutorials show: parse JSON, forward to Khalti with the Key header, echo the answer.
+  app.post('/khalti/verify', express.json(), async (req, res) => {
+    try {
+      const response = await axios.post(
+        `${khaltiUrl}/api/v2/payment/verify/`,
+        { token: req.body.token, amount: req.body.amount },
+        { headers: { Authorization: `Key ${secretKey}` } },
+      );
+      res.json(response.data);
+    } catch (error) {
+      res.status(error.response?.status ?? 500).json(error.response?.data ?? { error: 'failed' });
+    }
+  });
+} else if (kind === 'ceiling') {
+  const body = { ok: true, orderId: 'O-1', amount: 1000, transactionId: '8xmeJnNXfoVjCvGcZiiGe7', replayed: false };
+  app.post('/khalti/verify', express.json(), (_req, res) => res.json(body));
+} else {
+  const { khaltiVerifier } = require('khalti-express');
+  store = makeStore();
+  app.use(
+    khaltiVerifier({
+      secretKey,
+      baseUrl: khaltiUrl,
+      store,
+      logger: { warn: () => undefined, error: (line) => process.stderr.write(`${line}\n`) },
+      expectedAmount: () => 1000,
+      onVerified: (payment) => {
+        fulfilments.set(payment.token, (fulfilments.get(payment.token) ?? 0) + 1);
+      },
+    }),
+  );
+}
+
+process.on('message', async (message) => {
+  if (message.stats) {
+    const duplicates = [...fulfilments.values()].filter((count) => count > 1).length;
+    process.send({ maxRss: process.resourceUsage().maxRSS * 1024, fulfilled: fulfilments.size, duplicates });
+  } else if (message.audit) {
+    const missing = [];
+    for (const token of message.audit) {
+      const record = await store.get(token);
+      if (!record || record.state !== 'fulfilled' || fulfilments.get(token) !== 1) missing.push(token);
+    }
+    const notAtKhalti = [...fulfilments.keys()].filter((token) => !message.audit.includes(token));
+    process.send({ missing, notAtKhalti });
+  }
+});
+
+const server = app.listen(0, '127.0.0.1', () => process.send({ ready: true, url: `http://127.0.0.1:${server.address().port}` }));
+server.keepAliveTimeout = 60_000;
