@@ -19,7 +19,7 @@ module.exports = {
   // Suites whose app runs in a child process (or from the packed tarball) use the real express
   // whatever jest maps: running them again under KHX_EXPRESS=4 would test nothing new.
   testPathIgnorePatterns: express4
-    ? ['/node_modules/', '(package|crash|many-instances|sandbox-cli|postgres-restart)\\.test\\.ts$']
+    ? ['/node_modules/', '(package|crash|many-instances|sandbox-cli|postgres-restart|bench-smoke)\\.test\\.ts$']
     : ['/node_modules/'],
   collectCoverageFrom: ['lib/**/*.ts'],
   coverageThreshold: { global: { lines: 90 } },
