@@ -13,3 +13,6 @@ createKhaltiSandbox({ autoPay: true, recordRequests: false }).then((sandbox) => 
   });
   process.send({ ready: true, baseUrl: sandbox.baseUrl, secretKey: sandbox.secretKey });
 });
+
+// Exit cleanly on SIGTERM, so a CPU profile (KHX_BENCH_PROFILE) is written.
+process.once('SIGTERM', () => process.exit(0));

@@ -2,9 +2,13 @@
 const { fork } = require('node:child_process');
 const path = require('node:path');
 
-/** Fork a bench script; resolves once it reports `ready`. */
+/**
+ * Fork a bench script; resolves once it reports `ready`. KHX_BENCH_PROFILE=<dir> makes every bench
+ * process write a CPU profile there (`node --cpu-prof`) when it stops.
+ */
 function start(script, args = [], env = {}) {
-  const child = fork(path.join(__dirname, script), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = process.env.KHX_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KHX_BENCH_PROFILE}`] : [];
+  const child = fork(path.join(__dirname, script), args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => (message.ready ? resolve({ child, ...message }) : reject(new Error(`${script}: ${JSON.stringify(message)}`))));
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));

@@ -18,7 +18,11 @@ function makeStore() {
     case 'memory':
       return new (require('khalti-express').MemoryStore)({ maxRecords: 5_000_000 });
     case 'sqlite':
-      return new (require('khalti-express/stores/sqlite').SqliteStore)({ filename: path.join(mkdtempSync(path.join(tmpdir(), 'khx-bench-')), 'ledger.db') });
+    case 'sqlite-normal':
+      return new (require('khalti-express/stores/sqlite').SqliteStore)({
+        filename: path.join(mkdtempSync(path.join(tmpdir(), 'khx-bench-')), 'ledger.db'),
+        synchronous: storeName === 'sqlite' ? 'full' : 'normal',
+      });
     case 'postgres':
       return new (require('khalti-express/stores/postgres').PostgresStore)({ connectionString: process.env.KHX_PG_URL, table: id });
     case 'redis':
@@ -79,3 +83,6 @@ process.on('message', async (message) => {
 
 const server = app.listen(0, '127.0.0.1', () => process.send({ ready: true, url: `http://127.0.0.1:${server.address().port}` }));
 server.keepAliveTimeout = 60_000;
+
+// Exit cleanly on SIGTERM, so a CPU profile (KHX_BENCH_PROFILE) is written.
+process.once('SIGTERM', () => process.exit(0));

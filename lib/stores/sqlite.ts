@@ -19,6 +19,13 @@ export interface SqliteStoreOptions {
   table?: string;
   /** How long to wait for another process's write lock, in ms. Defaults to `5000`. */
   busyTimeoutMs?: number;
+  /**
+   * SQLite's `synchronous` setting. `full` syncs every transaction to disk before it returns: nothing
+   * recorded is lost even on power loss, at the cost of an fsync per transition (three per payment),
+   * which blocks the event loop. `normal` (WAL) syncs at checkpoints: still safe against process crashes,
+   * but a power loss or OS crash can lose the last transactions. Defaults to `full`.
+   */
+  synchronous?: 'full' | 'normal';
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -47,14 +54,16 @@ CREATE INDEX IF NOT EXISTS ${table}_stale ON ${table} (created_at) WHERE state I
 }
 
 /**
- * A ledger in a SQLite file. WAL mode with full sync; every claim and transition is one
- * `BEGIN IMMEDIATE` transaction, so processes sharing the file are serialized by SQLite's write lock.
- * Opens the file on first use; `close()` releases it.
+ * A ledger in a SQLite file, in WAL mode. A claim is one `BEGIN IMMEDIATE` transaction (read and write
+ * under the write lock); every other transition is one guarded statement, and a partial unique index
+ * lets at most one token per order be paid. Processes sharing the file are serialized by SQLite's
+ * write lock. Opens the file on first use; `close()` releases it.
  */
 export class SqliteStore implements LedgerStore {
   readonly filename: string;
   readonly table: string;
   readonly #busyTimeoutMs: number;
+  readonly #synchronous: 'full' | 'normal';
   #db: Database.Database | undefined;
   #statements: ReturnType<SqliteStore['prepare']> | undefined;
 
@@ -64,27 +73,38 @@ export class SqliteStore implements LedgerStore {
     this.table = options.table ?? 'khalti_payments';
     if (!TABLE_NAME.test(this.table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(this.table)}`);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    this.#synchronous = options.synchronous ?? 'full';
+    if (this.#synchronous !== 'full' && this.#synchronous !== 'normal') throw new Error('SqliteStore: `synchronous` must be "full" or "normal"');
   }
 
   private prepare(db: Database.Database) {
     const t = this.table;
+    const sameTokenOrOrder = db.prepare<[string, string], PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${t} WHERE token = ? OR order_id = ?`);
     const get = db.prepare<[string], PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${t} WHERE token = ?`);
-    const byOrder = db.prepare<[string], PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${t} WHERE order_id = ?`);
     const insert = db.prepare(
       `INSERT INTO ${t} (${SQL_COLUMNS}) VALUES (@token, @order_id, @amount, @state, @owner, @lease_until, @transaction_id, @khalti, @response, @failure_code, @created_at, @updated_at)`,
     );
-    const update = db.prepare(
-      `UPDATE ${t} SET state = @state, owner = @owner, lease_until = @lease_until, transaction_id = @transaction_id, khalti = @khalti,
-       response = @response, failure_code = @failure_code, updated_at = @updated_at WHERE token = @token`,
+    const takeover = db.prepare<[string | null, number, number, string]>(`UPDATE ${t} SET owner = ?, lease_until = ?, updated_at = ? WHERE token = ?`);
+    // Every transition is one guarded statement: it applies only while `owner` holds the record in the
+    // expected state, and the partial unique index refuses a second paid token for one order.
+    const verify = db.prepare<[string | null, string, number, string, string]>(
+      `UPDATE ${t} SET state = 'verified', transaction_id = ?, khalti = ?, updated_at = ? WHERE token = ? AND owner = ? AND state = 'claimed'`,
     );
-    const remove = db.prepare<[string]>(`DELETE FROM ${t} WHERE token = ?`);
-    const paidElsewhere = db.prepare<[string, string]>(
-      `SELECT 1 FROM ${t} WHERE order_id = ? AND token <> ? AND state IN ('verified', 'fulfilled') LIMIT 1`,
+    const unfulfillable = db.prepare<[string, string | null, string, number, string, string]>(
+      `UPDATE ${t} SET state = 'unfulfillable', failure_code = ?, transaction_id = ?, khalti = ?, owner = NULL, lease_until = 0, updated_at = ?
+       WHERE token = ? AND owner = ? AND state = 'claimed'`,
+    );
+    const fulfil = db.prepare<[string, number, string, string]>(
+      `UPDATE ${t} SET state = 'fulfilled', response = ?, owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state = 'verified'`,
+    );
+    const release = db.prepare<[string, string]>(`DELETE FROM ${t} WHERE token = ? AND owner = ? AND state = 'claimed'`);
+    const endLease = db.prepare<[number, string, string]>(
+      `UPDATE ${t} SET owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state IN ('claimed', 'verified')`,
     );
     const stale = db.prepare<[number, number], PaymentRow>(
       `SELECT ${SQL_COLUMNS} FROM ${t} WHERE state IN ('claimed', 'verified') AND lease_until <= ? ORDER BY created_at, token LIMIT ?`,
     );
-    return { get, byOrder, insert, update, remove, paidElsewhere, stale };
+    return { sameTokenOrOrder, get, insert, takeover, verify, unfulfillable, fulfil, release, endLease, stale };
   }
 
   /** Open the file and create the schema, once. */
@@ -92,7 +112,7 @@ export class SqliteStore implements LedgerStore {
     if (!this.#db || !this.#statements) {
       const db = new Database(this.filename, { timeout: this.#busyTimeoutMs });
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.exec(sqliteSchema(this.table));
       this.#statements = this.prepare(db);
       this.#db = db;
@@ -100,89 +120,51 @@ export class SqliteStore implements LedgerStore {
     return { db: this.#db, sql: this.#statements };
   }
 
-  /** Run `fn` in one `BEGIN IMMEDIATE` transaction. */
-  #write<T>(fn: (sql: ReturnType<SqliteStore['prepare']>) => T): T {
-    const { db, sql } = this.#open();
-    return db.transaction(() => fn(sql)).immediate();
-  }
-
-  /** The record `token` holds for `owner` in `state`, or undefined. */
-  #owned(sql: ReturnType<SqliteStore['prepare']>, token: string, owner: string, state: PaymentRecord['state']): PaymentRecord | undefined {
-    const row = sql.get.get(token);
-    const record = row ? fromRow(row) : undefined;
-    return record && record.owner === owner && record.state === state ? record : undefined;
-  }
-
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    return this.#write((sql) => {
-      const row = sql.get.get(input.token);
-      const existing = row ? fromRow(row) : null;
-      const decision = decideClaim(existing, sql.byOrder.all(input.orderId).map(fromRow), input);
-      if (decision.kind === 'answer') return decision.result;
-      const record = existing ? takenOver(existing, input) : newClaim(input);
-      (existing ? sql.update : sql.insert).run(toRow(record));
-      return claimed(record, decision);
-    });
+    const { db, sql } = this.#open();
+    // BEGIN IMMEDIATE takes the write lock first, so the read and the write below are one atomic step.
+    return db
+      .transaction(() => {
+        const rows = sql.sameTokenOrOrder.all(input.token, input.orderId).map(fromRow);
+        const existing = rows.find((record) => record.token === input.token) ?? null;
+        const decision = decideClaim(existing, rows.filter((record) => record.orderId === input.orderId), input);
+        if (decision.kind === 'answer') return decision.result;
+        const record = existing ? takenOver(existing, input) : newClaim(input);
+        if (existing) sql.takeover.run(record.owner, record.leaseUntil, record.updatedAt, record.token);
+        else sql.insert.run(toRow(record));
+        return claimed(record, decision);
+      })
+      .immediate();
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
-    return this.#write((sql) => {
-      const record = this.#owned(sql, token, owner, 'claimed');
-      if (!record) return 'not_owner';
-      const base = { ...record, transactionId: input.transactionId, khalti: input.khalti ?? null, updatedAt: input.now };
-      if (sql.paidElsewhere.get(record.orderId, token)) {
-        sql.update.run(toRow({ ...base, state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 }));
-        return 'order_conflict';
-      }
-      sql.update.run(toRow({ ...base, state: 'verified' }));
-      return 'verified';
-    });
+    const { sql } = this.#open();
+    const khalti = JSON.stringify(input.khalti ?? null);
+    try {
+      return sql.verify.run(input.transactionId, khalti, input.now, token, owner).changes === 1 ? 'verified' : 'not_owner';
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      // The unique index says another token already paid this order: keep this payment for a refund.
+      const kept = sql.unfulfillable.run('order_already_paid', input.transactionId, khalti, input.now, token, owner);
+      return kept.changes === 1 ? 'order_conflict' : 'not_owner';
+    }
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    return this.#write((sql) => {
-      const record = this.#owned(sql, token, owner, 'verified');
-      if (!record) return false;
-      sql.update.run(toRow({ ...record, state: 'fulfilled', response: response ?? null, owner: null, leaseUntil: 0, updatedAt: now }));
-      return true;
-    });
+    return this.#open().sql.fulfil.run(JSON.stringify(response ?? null), now, token, owner).changes === 1;
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    return this.#write((sql) => {
-      const record = this.#owned(sql, token, owner, 'claimed');
-      if (!record) return false;
-      sql.update.run(
-        toRow({
-          ...record,
-          state: 'unfulfillable',
-          failureCode: input.failureCode,
-          transactionId: input.transactionId,
-          khalti: input.khalti ?? null,
-          owner: null,
-          leaseUntil: 0,
-          updatedAt: input.now,
-        }),
-      );
-      return true;
-    });
+    const { sql } = this.#open();
+    return sql.unfulfillable.run(input.failureCode, input.transactionId, JSON.stringify(input.khalti ?? null), input.now, token, owner).changes === 1;
   }
 
   async release(token: string, owner: string): Promise<boolean> {
-    return this.#write((sql) => {
-      if (!this.#owned(sql, token, owner, 'claimed')) return false;
-      sql.remove.run(token);
-      return true;
-    });
+    return this.#open().sql.release.run(token, owner).changes === 1;
   }
 
   async endLease(token: string, owner: string, now: number): Promise<boolean> {
-    return this.#write((sql) => {
-      const record = this.#owned(sql, token, owner, 'claimed') ?? this.#owned(sql, token, owner, 'verified');
-      if (!record) return false;
-      sql.update.run(toRow({ ...record, owner: null, leaseUntil: 0, updatedAt: now }));
-      return true;
-    });
+    return this.#open().sql.endLease.run(now, token, owner).changes === 1;
   }
 
   async get(token: string): Promise<PaymentRecord | null> {
