@@ -18,19 +18,23 @@ function post(agent, url, body) {
  * Run until `shouldStop()`; `onResult` sees each response. Tokens are `bench_<prefix>_<n>`, each for
  * its own order.
  */
-async function closedLoop({ url, connections, prefix, shouldStop, onResult }) {
+async function closedLoop({ url, connections, prefix, shouldStop, onResult, rampMs = 0 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let n = 0;
-  const user = async () => {
+  const user = async (index) => {
+    // Users arrive over `rampMs`, as traffic does, instead of 2000 connects in one instant.
+    if (rampMs > 0) await new Promise((resolve) => setTimeout(resolve, (index / connections) * rampMs));
     while (!shouldStop()) {
       n += 1;
       const token = `bench_${prefix}_${n}`;
+      const sentAt = Date.now();
       const result = await post(agent, `${url}/khalti/verify`, { token, amount: 1000, orderId: `O-${token}` });
+      result.sentAt = sentAt;
       onResult({ ...result, token });
       if (result.status === 503 && !shouldStop()) await new Promise((resolve) => setTimeout(resolve, Number(result.retryAfter ?? 1) * 1000));
     }
   };
-  await Promise.all(Array.from({ length: connections }, user));
+  await Promise.all(Array.from({ length: connections }, (_, index) => user(index)));
   agent.destroy();
 }
 

@@ -9,7 +9,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
 const { start, ask, stop } = require('./processes');
-const { closedLoop, pollHealth } = require('./load');
+const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
 
@@ -28,7 +28,7 @@ const SMOKE = args.smoke;
 const RUNS = SMOKE ? 1 : Number(args.runs);
 const DURATION = SMOKE ? 1 : Number(args.duration);
 const CONNECTIONS = Number(args.connections);
-const OVERLOAD = { connections: SMOKE ? 300 : 2000, slowMs: 2000, seconds: SMOKE ? 3 : 8, recoverSeconds: SMOKE ? 3 : 8 };
+const OVERLOAD = { connections: SMOKE ? 300 : 2000, slowMs: 2000, seconds: SMOKE ? 3 : 8, recoverSeconds: SMOKE ? 3 : 8, rampMs: 1000 };
 
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 let prefixes = 0;
@@ -72,6 +72,7 @@ async function throughput(khalti) {
     { name: 'ceiling (Express, no Khalti)', args: ['ceiling', '-'] },
     { name: 'khalti-express + MemoryStore', args: ['verifier', 'memory'] },
     { name: 'khalti-express + SqliteStore', args: ['verifier', 'sqlite'] },
+    { name: 'khalti-express + SqliteStore (synchronous: normal)', args: ['verifier', 'sqlite-normal'] },
   ];
   if (process.env.KHX_PG_URL) targets.push({ name: 'khalti-express + PostgresStore', args: ['verifier', 'postgres'] });
   if (process.env.KHX_REDIS_URL) targets.push({ name: 'khalti-express + RedisStore', args: ['verifier', 'redis'] });
@@ -113,28 +114,24 @@ async function throughput(khalti) {
 
 async function overload(khalti, normalRps) {
   const target = await start('target-server.js', ['verifier', 'memory', khalti.baseUrl, khalti.secretKey]);
-  const results = [];
-  let phase = 'slow';
+  const client = await start('overload-client.js');
   let stopped = false;
   await ask(khalti.child, { latencyMs: OVERLOAD.slowMs });
   log(`overload: ${OVERLOAD.connections} connections, Khalti answering after ${OVERLOAD.slowMs} ms`);
-  const load = closedLoop({
-    url: target.url,
-    connections: OVERLOAD.connections,
-    prefix: `${process.pid}ovl`,
-    shouldStop: () => stopped,
-    onResult: (result) => results.push({ ...result, phase }),
-  });
+  const finished = new Promise((resolve) => client.child.once('message', resolve));
+  const loadStartedAt = Date.now();
+  client.child.send({ url: target.url, connections: OVERLOAD.connections, prefix: `${process.pid}ovl`, rampMs: OVERLOAD.rampMs });
   const health = pollHealth({ url: target.url, everyMs: 100, shouldStop: () => stopped });
   await new Promise((resolve) => setTimeout(resolve, OVERLOAD.seconds * 1000));
-  phase = 'fast';
   const fastAt = Date.now();
   await ask(khalti.child, { latencyMs: 0 });
   log('overload: Khalti fast again');
   await new Promise((resolve) => setTimeout(resolve, OVERLOAD.recoverSeconds * 1000));
+  client.child.send({ stop: true });
+  const { results: raw } = await finished;
   stopped = true;
-  await load;
   const healthLatencies = await health;
+  await stop(client.child);
   // Let the last in-flight verifications settle before auditing the ledger against Khalti's record.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const { completed } = await ask(khalti.child, { completed: true });
@@ -143,8 +140,12 @@ async function overload(khalti, normalRps) {
   const stats = await ask(target.child, { stats: true });
   await stop(target.child);
 
+  const results = raw.map((r) => ({ ...r, phase: r.sentAt < fastAt ? 'slow' : 'fast' }));
+  // Latencies are judged once every user has arrived (the ramp), when the server is at its full load.
+  const steadyFrom = loadStartedAt + OVERLOAD.rampMs;
   const slow = results.filter((r) => r.phase === 'slow');
   const refused = slow.filter((r) => r.status === 503);
+  const refusedSteady = refused.filter((r) => r.sentAt >= steadyFrom);
   const served = results.filter((r) => r.status === 200);
   const otherErrors = results.filter((r) => r.status !== 200 && r.status !== 503);
   // Seconds after Khalti recovered until a one-second window served ≥ 80 % of the normal rate.
@@ -161,7 +162,8 @@ async function overload(khalti, normalRps) {
     requests: results.length,
     refused: refused.length,
     refusedWithRetryAfter: refused.filter((r) => r.retryAfter !== undefined).length,
-    refusedP99: percentile(refused.map((r) => r.ms), 99),
+    refusedP99: percentile(refusedSteady.map((r) => r.ms), 99),
+    refusedP99All: percentile(refused.map((r) => r.ms), 99),
     servedMaxMs: Math.max(...served.map((r) => r.ms)),
     budgetMs: 4 * 10_000 + 1_000,
     otherErrors: otherErrors.length,
@@ -214,12 +216,12 @@ function report({ summary, overloadResult, growthResult, started }) {
       '',
       '## Overload and a slow Khalti',
       '',
-      `${OVERLOAD.connections} connections against khalti-express + MemoryStore (maxInFlight 256, timeoutMs 10000) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s. Clients honour Retry-After.`,
+      `${OVERLOAD.connections} connections (arriving over ${OVERLOAD.rampMs} ms, from a load generator in its own process) against khalti-express + MemoryStore (maxInFlight 256, timeoutMs 10000) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s. Clients honour Retry-After; the health route is polled every 100 ms from the driver.`,
       '',
       '| check | result | target |',
       '|---|---|---|',
       `| refused with 503 \`overloaded\` while slow | ${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After | all with Retry-After |`,
-      `| p99 latency of a 503 | ${round(o.refusedP99)} ms | < 50 ms |`,
+      `| p99 latency of a 503, once all users arrived (all: ${round(o.refusedP99All)} ms) | ${round(o.refusedP99)} ms | < 50 ms |`,
       `| longest wait of a served request | ${round(o.servedMaxMs, 0)} ms | ≤ ${o.budgetMs} ms (4 × timeoutMs + 1 s) |`,
       `| other errors | ${o.otherErrors} | 0 |`,
       `| peak RSS | ${mb(o.maxRss)} MB | < 250 MB |`,
