@@ -265,6 +265,9 @@ describe('POST /khalti/verify — Khalti decides', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('overloaded');
     expect(refused.headers['retry-after']).toBe('1');
+    // Refused before the body is read: even a malformed body gets the 503, not a 400.
+    const unread = await request(shop.app).post('/khalti/verify').set('Content-Type', 'application/json').send('{"token":');
+    expect(unread.status).toBe(503);
     expect((await slow).status).toBe(200);
     expect(shop.failed).toEqual([]);
     expect(shop.router.store).toBeDefined();

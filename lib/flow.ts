@@ -62,7 +62,7 @@ export interface ReconcileSummary {
 /** Seconds a client should wait before retrying a request that found the token busy. */
 const BUSY_RETRY_AFTER_S = 2;
 /** Seconds a client should wait after `overloaded`. */
-const OVERLOADED_RETRY_AFTER_S = 1;
+export const OVERLOADED_RETRY_AFTER_S = 1;
 /** Codes after which `onFailed` is not called: nothing was decided about the payment. */
 const SILENT_CODES: ReadonlySet<VerifyErrorCode> = new Set(['verification_in_progress', 'overloaded']);
 

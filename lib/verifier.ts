@@ -2,7 +2,7 @@
 
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import { KhaltiError } from './errors';
-import { VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
+import { OVERLOADED_RETRY_AFTER_S, VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
 import { KhaltiClient } from './khalti/client';
 import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
@@ -41,9 +41,17 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
       });
   };
 
+  // Under overload a request is refused before its body is even read: the cheapest possible 503,
+  // so a flood cannot starve the verifications already in flight. (The flow checks again at claim.)
+  const refuseWhenFull: RequestHandler = (_req, res, next) => {
+    if (flow.inFlight < config.maxInFlight) return next();
+    sendError(res, new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }));
+  };
+
   const router = express.Router() as KhaltiVerifierRouter;
   router.post(
     config.path,
+    refuseWhenFull,
     requireFormOrJson,
     express.json({ limit: config.bodyLimit, strict: true, type: 'application/json' }),
     express.urlencoded({ limit: config.bodyLimit, extended: false, parameterLimit: 64, type: 'application/x-www-form-urlencoded' }),
