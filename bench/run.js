@@ -168,6 +168,8 @@ async function overload(khalti, normalRps) {
     budgetMs: 4 * 10_000 + 1_000,
     otherErrors: otherErrors.length,
     maxRss: stats.maxRss,
+    loopDelayP99: stats.loopDelayP99Ms,
+    cpuShare: stats.cpuShare,
     healthChecks: healthLatencies.length,
     healthFailed: healthLatencies.filter((ms) => !Number.isFinite(ms)).length,
     healthP99: percentile(healthLatencies.filter(Number.isFinite), 99),
@@ -226,6 +228,7 @@ function report({ summary, overloadResult, growthResult, started }) {
       `| other errors | ${o.otherErrors} | 0 |`,
       `| peak RSS | ${mb(o.maxRss)} MB | < 250 MB |`,
       `| health route while overloaded | ${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms | always answers |`,
+      `| the server's event-loop delay (p99) and CPU | ${round(o.loopDelayP99)} ms; ${round(o.cpuShare * 100, 0)} % of one core on average | — |`,
       `| back to normal after Khalti recovers | ${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s) | ≤ 5 s |`,
       `| ledger vs Khalti | ${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice | 0 unrecorded, 0 twice |`,
     );

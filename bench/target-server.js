@@ -6,7 +6,13 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+
 const [kind, storeName, khaltiUrl, secretKey] = process.argv.slice(2);
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const cpuAtStart = process.cpuUsage();
+const startedAt = Date.now();
 const app = express();
 app.get('/health', (_req, res) => res.json({ ok: true }));
 const fulfilments = new Map();
@@ -69,7 +75,14 @@ if (kind === 'baseline') {
 process.on('message', async (message) => {
   if (message.stats) {
     const duplicates = [...fulfilments.values()].filter((count) => count > 1).length;
-    process.send({ maxRss: process.resourceUsage().maxRSS * 1024, fulfilled: fulfilments.size, duplicates });
+    const cpu = process.cpuUsage(cpuAtStart);
+    process.send({
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      fulfilled: fulfilments.size,
+      duplicates,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      cpuShare: (cpu.user + cpu.system) / 1000 / (Date.now() - startedAt),
+    });
   } else if (message.audit) {
     const missing = [];
     for (const token of message.audit) {
