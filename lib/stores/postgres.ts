@@ -10,7 +10,7 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { COLUMNS, fromRow, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
+import { COLUMNS, fromRow, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
 
 export interface PostgresStoreOptions {
   /** A pg Pool to use (the store never ends it). Give this or `connectionString`. */
@@ -33,25 +33,7 @@ const CLAIM_ATTEMPTS = 3;
  */
 export function postgresSchema(table = 'khalti_payments'): string {
   if (!TABLE_NAME.test(table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(table)}`);
-  const index = table.replace('.', '_');
-  return `
-CREATE TABLE IF NOT EXISTS ${table} (
-  token text PRIMARY KEY,
-  order_id text NOT NULL,
-  amount bigint NOT NULL,
-  state text NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
-  owner text,
-  lease_until bigint NOT NULL,
-  transaction_id text,
-  khalti text,
-  response text,
-  failure_code text,
-  created_at bigint NOT NULL,
-  updated_at bigint NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ${index}_order ON ${table} (order_id);
-CREATE UNIQUE INDEX IF NOT EXISTS ${index}_paid_order ON ${table} (order_id) WHERE state IN ('verified', 'fulfilled');
-CREATE INDEX IF NOT EXISTS ${index}_stale ON ${table} (created_at) WHERE state IN ('claimed', 'verified');`;
+  return ledgerSchema(table, 'bigint');
 }
 
 /**

@@ -1,4 +1,4 @@
-// PaymentRecord ⇄ SQL row: one mapping for the SQL stores (snake_case columns, JSON text, integer times).
+// The SQL stores' shared table: its schema in either dialect, and PaymentRecord ⇄ row (JSON text, integer times).
 
 import type { PaymentRecord } from '../ledger/store';
 
@@ -71,4 +71,32 @@ export function fromRow(row: PaymentRow): PaymentRecord {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/**
+ * The ledger table and its indexes, idempotent. `integer` is the dialect's 64-bit integer type
+ * (`INTEGER` in SQLite, `bigint` in PostgreSQL). The partial unique index is what lets at most one
+ * token per order be verified or fulfilled.
+ */
+export function ledgerSchema(table: string, integer: 'INTEGER' | 'bigint'): string {
+  const text = integer === 'bigint' ? 'text' : 'TEXT';
+  const index = table.replace('.', '_');
+  return `
+CREATE TABLE IF NOT EXISTS ${table} (
+  token ${text} PRIMARY KEY,
+  order_id ${text} NOT NULL,
+  amount ${integer} NOT NULL,
+  state ${text} NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
+  owner ${text},
+  lease_until ${integer} NOT NULL,
+  transaction_id ${text},
+  khalti ${text},
+  response ${text},
+  failure_code ${text},
+  created_at ${integer} NOT NULL,
+  updated_at ${integer} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ${index}_order ON ${table} (order_id);
+CREATE UNIQUE INDEX IF NOT EXISTS ${index}_paid_order ON ${table} (order_id) WHERE state IN ('verified', 'fulfilled');
+CREATE INDEX IF NOT EXISTS ${index}_stale ON ${table} (created_at) WHERE state IN ('claimed', 'verified');`;
 }

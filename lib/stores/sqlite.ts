@@ -10,7 +10,7 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { fromRow, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
+import { fromRow, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
 
 export interface SqliteStoreOptions {
   /** The database file; created if missing. `:memory:` works for tests (one process only). Required. */
@@ -33,24 +33,7 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** The schema, for shops that create it themselves. Idempotent. */
 export function sqliteSchema(table = 'khalti_payments'): string {
   if (!TABLE_NAME.test(table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(table)}`);
-  return `
-CREATE TABLE IF NOT EXISTS ${table} (
-  token TEXT PRIMARY KEY,
-  order_id TEXT NOT NULL,
-  amount INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
-  owner TEXT,
-  lease_until INTEGER NOT NULL,
-  transaction_id TEXT,
-  khalti TEXT,
-  response TEXT,
-  failure_code TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ${table}_order ON ${table} (order_id);
-CREATE UNIQUE INDEX IF NOT EXISTS ${table}_paid_order ON ${table} (order_id) WHERE state IN ('verified', 'fulfilled');
-CREATE INDEX IF NOT EXISTS ${table}_stale ON ${table} (created_at) WHERE state IN ('claimed', 'verified');`;
+  return ledgerSchema(table, 'INTEGER');
 }
 
 /**
