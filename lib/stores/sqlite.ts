@@ -29,6 +29,10 @@ export interface SqliteStoreOptions {
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Most writes committed together in one transaction. */
+const MAX_BATCH = 256;
+
+type Statements = ReturnType<SqliteStore['prepare']>;
 
 /** The schema, for shops that create it themselves. Idempotent. */
 export function sqliteSchema(table = 'khalti_payments'): string {
@@ -37,10 +41,10 @@ export function sqliteSchema(table = 'khalti_payments'): string {
 }
 
 /**
- * A ledger in a SQLite file, in WAL mode. A claim is one `BEGIN IMMEDIATE` transaction (read and write
- * under the write lock); every other transition is one guarded statement, and a partial unique index
- * lets at most one token per order be paid. Processes sharing the file are serialized by SQLite's
- * write lock. Opens the file on first use; `close()` releases it.
+ * A ledger in a SQLite file, in WAL mode. Every claim and transition runs under SQLite's write lock
+ * (`BEGIN IMMEDIATE`), writes of one event-loop turn committed together (group commit); transitions are
+ * guarded statements, and a partial unique index lets at most one token per order be paid. Processes
+ * sharing the file are serialized by the write lock. Opens the file on first use; `close()` releases it.
  */
 export class SqliteStore implements LedgerStore {
   readonly filename: string;
@@ -48,7 +52,8 @@ export class SqliteStore implements LedgerStore {
   readonly #busyTimeoutMs: number;
   readonly #synchronous: 'full' | 'normal';
   #db: Database.Database | undefined;
-  #statements: ReturnType<SqliteStore['prepare']> | undefined;
+  #statements: Statements | undefined;
+  readonly #queue: Array<{ run: (sql: Statements) => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options?.filename !== 'string' || options.filename === '') throw new Error('SqliteStore: option `filename` is required');
@@ -91,7 +96,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   /** Open the file and create the schema, once. */
-  #open(): { db: Database.Database; sql: ReturnType<SqliteStore['prepare']> } {
+  #open(): { db: Database.Database; sql: Statements } {
     if (!this.#db || !this.#statements) {
       const db = new Database(this.filename, { timeout: this.#busyTimeoutMs });
       db.pragma('journal_mode = WAL');
@@ -103,51 +108,76 @@ export class SqliteStore implements LedgerStore {
     return { db: this.#db, sql: this.#statements };
   }
 
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop run one after another inside
+   * one `BEGIN IMMEDIATE` transaction, so concurrent payments share a disk sync. Each write is still
+   * atomic (they run in sequence under the write lock) and resolves only once its transaction has
+   * committed; if the transaction fails, every write in it is rejected (none of them happened).
+   */
+  #write<T>(run: (sql: Statements) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue.splice(0, MAX_BATCH);
+    if (this.#queue.length > 0) setImmediate(() => this.#flush());
+    let results: unknown[];
+    try {
+      const { db, sql } = this.#open();
+      results = db.transaction(() => batch.map((write) => write.run(sql))).immediate();
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => write.resolve(results[i]));
+  }
+
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const { db, sql } = this.#open();
-    // BEGIN IMMEDIATE takes the write lock first, so the read and the write below are one atomic step.
-    return db
-      .transaction(() => {
-        const rows = sql.sameTokenOrOrder.all(input.token, input.orderId).map(fromRow);
-        const existing = rows.find((record) => record.token === input.token) ?? null;
-        const decision = decideClaim(existing, rows.filter((record) => record.orderId === input.orderId), input);
-        if (decision.kind === 'answer') return decision.result;
-        const record = existing ? takenOver(existing, input) : newClaim(input);
-        if (existing) sql.takeover.run(record.owner, record.leaseUntil, record.updatedAt, record.token);
-        else sql.insert.run(toRow(record));
-        return claimed(record, decision);
-      })
-      .immediate();
+    return this.#write((sql) => {
+      const rows = sql.sameTokenOrOrder.all(input.token, input.orderId).map(fromRow);
+      const existing = rows.find((record) => record.token === input.token) ?? null;
+      const decision = decideClaim(existing, rows.filter((record) => record.orderId === input.orderId), input);
+      if (decision.kind === 'answer') return decision.result;
+      const record = existing ? takenOver(existing, input) : newClaim(input);
+      if (existing) sql.takeover.run(record.owner, record.leaseUntil, record.updatedAt, record.token);
+      else sql.insert.run(toRow(record));
+      return claimed(record, decision);
+    });
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
-    const { sql } = this.#open();
     const khalti = JSON.stringify(input.khalti ?? null);
-    try {
-      return sql.verify.run(input.transactionId, khalti, input.now, token, owner).changes === 1 ? 'verified' : 'not_owner';
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-      // The unique index says another token already paid this order: keep this payment for a refund.
-      const kept = sql.unfulfillable.run('order_already_paid', input.transactionId, khalti, input.now, token, owner);
-      return kept.changes === 1 ? 'order_conflict' : 'not_owner';
-    }
+    return this.#write((sql) => {
+      try {
+        return sql.verify.run(input.transactionId, khalti, input.now, token, owner).changes === 1 ? 'verified' : 'not_owner';
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        // The unique index says another token already paid this order: keep this payment for a refund.
+        const kept = sql.unfulfillable.run('order_already_paid', input.transactionId, khalti, input.now, token, owner);
+        return kept.changes === 1 ? 'order_conflict' : 'not_owner';
+      }
+    });
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    return this.#open().sql.fulfil.run(JSON.stringify(response ?? null), now, token, owner).changes === 1;
+    const json = JSON.stringify(response ?? null);
+    return this.#write((sql) => sql.fulfil.run(json, now, token, owner).changes === 1);
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const { sql } = this.#open();
-    return sql.unfulfillable.run(input.failureCode, input.transactionId, JSON.stringify(input.khalti ?? null), input.now, token, owner).changes === 1;
+    const khalti = JSON.stringify(input.khalti ?? null);
+    return this.#write((sql) => sql.unfulfillable.run(input.failureCode, input.transactionId, khalti, input.now, token, owner).changes === 1);
   }
 
   async release(token: string, owner: string): Promise<boolean> {
-    return this.#open().sql.release.run(token, owner).changes === 1;
+    return this.#write((sql) => sql.release.run(token, owner).changes === 1);
   }
 
   async endLease(token: string, owner: string, now: number): Promise<boolean> {
-    return this.#open().sql.endLease.run(now, token, owner).changes === 1;
+    return this.#write((sql) => sql.endLease.run(now, token, owner).changes === 1);
   }
 
   async get(token: string): Promise<PaymentRecord | null> {
@@ -160,6 +190,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    while (this.#queue.length > 0) this.#flush();
     this.#db?.close();
     this.#db = undefined;
     this.#statements = undefined;
