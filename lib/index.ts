@@ -16,6 +16,13 @@ export { renderError, sendError, type ErrorBody, type RenderedError } from './re
 export { RECONCILE_BATCH, type SuccessBody, type ReconcileOptions, type ReconcileSummary } from './flow';
 export { KhaltiClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions, type CallOptions } from './khalti/client';
 export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
+export {
+  normalizeLookupStatus,
+  type EpaymentInitiateRequest,
+  type InitiateOutcome,
+  type LookupOutcome,
+  type LookupStatus,
+} from './khalti/classify-epayment';
 export { MemoryStore, DEFAULT_MEMORY_MAX_RECORDS, type MemoryStoreOptions } from './ledger/memory';
 export type {
   LedgerStore,

@@ -12,6 +12,7 @@ import {
   type Unavailable,
   type VerifyOutcome,
 } from './classify';
+import { classifyInitiate, classifyLookup, type EpaymentInitiateRequest, type InitiateOutcome, type LookupOutcome } from './classify-epayment';
 import { validateOptions } from '../validate-options';
 
 /** Khalti's production host. Defaults `baseUrl`. */
@@ -113,15 +114,41 @@ export class KhaltiClient {
    * backoff when Khalti gives no usable answer.
    */
   async status(token: string, amount: number, options: CallOptions = {}): Promise<StatusOutcome> {
-    let outcome: StatusOutcome = { kind: 'unavailable', reason: 'timeout' };
+    return this.#readOnly(() => this.#send('GET', '/api/v2/payment/status/', { token, amount }, options.deadline), classifyStatus, options);
+  }
+
+  /**
+   * ePayment `POST /api/v2/epayment/initiate/`: starts a payment and answers its `pidx` and
+   * `payment_url`. Never retried: a lost answer could leave a second payment request behind.
+   */
+  async initiate(request: EpaymentInitiateRequest, options: CallOptions = {}): Promise<InitiateOutcome> {
+    const response = await this.#send('POST', '/api/v2/epayment/initiate/', request, options.deadline);
+    return 'kind' in response ? response : classifyInitiate(response);
+  }
+
+  /**
+   * ePayment `POST /api/v2/epayment/lookup/`: what happened to `pidx`. Read-only, so retried like
+   * `status()`.
+   */
+  async lookup(pidx: string, options: CallOptions = {}): Promise<LookupOutcome> {
+    return this.#readOnly(() => this.#send('POST', '/api/v2/epayment/lookup/', { pidx }, options.deadline), classifyLookup, options);
+  }
+
+  /** A read-only call: up to `STATUS_RETRIES` retries with jittered backoff while the answer is unusable. */
+  async #readOnly<T extends { kind: string }>(
+    send: () => Promise<RawResponse | Unavailable>,
+    classify: (response: RawResponse) => T,
+    options: CallOptions,
+  ): Promise<T | Unavailable> {
+    let outcome: T | Unavailable = { kind: 'unavailable', reason: 'timeout' };
     for (let attempt = 0; attempt <= STATUS_RETRIES; attempt += 1) {
       if (attempt > 0) {
         const backoff = this.#backoff(attempt);
         if (options.deadline !== undefined && Date.now() + backoff + MIN_CALL_MS > options.deadline) break;
         await this.#sleep(backoff);
       }
-      const response = await this.#send('GET', '/api/v2/payment/status/', { token, amount }, options.deadline);
-      outcome = 'kind' in response ? response : classifyStatus(response);
+      const response = await send();
+      outcome = 'kind' in response ? response : classify(response);
       if (outcome.kind !== 'unavailable') break;
     }
     return outcome;
@@ -136,7 +163,7 @@ export class KhaltiClient {
   async #send(
     method: 'GET' | 'POST',
     path: string,
-    payload: { token: string; amount: number },
+    payload: object,
     deadline: number | undefined,
   ): Promise<RawResponse | Unavailable> {
     const timeout = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - Date.now());

@@ -14,13 +14,16 @@
  */
 export type FaultKind = 'server_error' | 'drop' | 'hang' | 'lost_reply' | 'non_json' | 'unauthorized' | 'wrong_amount' | 'refunded';
 
-/** The sandbox endpoints a fault can target. `server` = verify and status. */
-export type FaultTarget = 'verify' | 'status' | 'server' | 'initiate' | 'confirm' | 'any';
+/**
+ * The sandbox endpoints a fault can target. `server` = every secret-key call (verify, status, ePayment
+ * initiate and lookup); `initiate` and `confirm` are the widget's client API.
+ */
+export type FaultTarget = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'server' | 'initiate' | 'confirm' | 'any';
 
 export interface FaultOptions {
   /** How many matching calls it affects. Defaults to `1`. */
   times?: number;
-  /** Which calls it affects. Defaults to `verify` for `wrong_amount` and `refunded`, else `server` (verify and status). */
+  /** Which calls it affects. Defaults to `verify` for `wrong_amount` and `refunded`, else `server`. */
   on?: FaultTarget;
   /** For `server_error`: the HTTP status. Defaults to `503`. */
   status?: number;
@@ -35,11 +38,13 @@ export interface Fault extends Required<Pick<FaultOptions, 'on'>> {
   amount?: number;
 }
 
-export type Endpoint = 'verify' | 'status' | 'initiate' | 'confirm' | 'other';
+export type Endpoint = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'initiate' | 'confirm' | 'other';
+
+const SERVER_ENDPOINTS: ReadonlySet<Endpoint> = new Set(['verify', 'status', 'epayment_initiate', 'lookup']);
 
 function targets(on: FaultTarget, endpoint: Endpoint): boolean {
   if (on === 'any') return true;
-  if (on === 'server') return endpoint === 'verify' || endpoint === 'status';
+  if (on === 'server') return SERVER_ENDPOINTS.has(endpoint);
   return on === endpoint;
 }
 

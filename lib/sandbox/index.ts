@@ -8,6 +8,8 @@ export {
   type SandboxPayment,
   type SandboxPaymentState,
   type NewPayment,
+  type SandboxEpayment,
+  type EpaymentStatus,
 } from './sandbox';
 export { SandboxFaults, type FaultKind, type FaultOptions, type FaultTarget } from './faults';
 export { TEST_MOBILES, TEST_MPIN, TEST_OTP, PIN_TRIES } from './payments';

@@ -4,6 +4,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { checkoutPage } from './checkout-page';
+import { EpaymentBook, initiateBody, initiateErrors, lookupReply, returnUrl, type EpaymentStatus, type SandboxEpayment } from './epayment';
+import { epaymentPage } from './epayment-page';
 import { SandboxFaults, type Endpoint, type Fault } from './faults';
 import {
   khaltiKey,
@@ -63,6 +65,17 @@ export interface KhaltiSandbox {
   transaction(token: string): SandboxPayment | null;
   /** Every token whose payment is `Completed` (verified): Khalti's own record, to audit a ledger against. */
   completedTokens(): string[];
+  /** Create an ePayment as `epayment/initiate` would (status `Initiated` unless given). */
+  epay(input: { amount: number; purchaseOrderId?: string; purchaseOrderName?: string; returnUrl?: string; status?: EpaymentStatus }): {
+    pidx: string;
+    paymentUrl: string;
+  };
+  /** A copy of the ePayment behind `pidx`, or `null`. */
+  epayment(pidx: string): SandboxEpayment | null;
+  /** Move an ePayment to another status (Pending, Refunded, Expired…); `Completed` gives it a transaction id. */
+  setEpaymentStatus(pidx: string, status: EpaymentStatus): void;
+  /** Where the hosted page would send the customer back now (`return_url` with Khalti's parameters). */
+  returnUrlFor(pidx: string): string;
   /** The checkout page's URL for an amount and product. */
   checkoutUrl(params: { amount: number; productIdentity: string; productName?: string; productUrl?: string }): string;
   /** Every request received, oldest first. Clear it with `requests.length = 0`. */
@@ -108,6 +121,7 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
       ? book.create({ amount, token })
       : undefined);
   const book = new PaymentBook();
+  const epayments = new EpaymentBook();
   const faults = new SandboxFaults();
   const requests: SandboxRequest[] = [];
   const sockets = new Set<Socket>();
@@ -188,6 +202,42 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
     });
   }
 
+  function epaymentInitiate(body: Record<string, unknown>): Reply {
+    const errors = initiateErrors(body);
+    if (errors) return json(400, { ...errors, error_key: 'validation_error' });
+    return json(200, initiateBody(epayments.create(body), baseUrl));
+  }
+
+  function epaymentLookup(pidx: string): Reply {
+    const { httpStatus, body } = lookupReply(epayments.get(pidx));
+    return json(httpStatus, body);
+  }
+
+  /** The hosted payment page and its two form posts (pay, cancel), which redirect to `return_url`. */
+  function hostedPage(method: string, path: string, query: Record<string, string | string[]>, body: Record<string, unknown> | null): Reply | undefined {
+    const html = (status: number, text: string): Reply => ({ status, body: text, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+    const redirect = (payment: SandboxEpayment): Reply => ({ status: 302, body: '', headers: { Location: returnUrl(payment) } });
+    const pidx = String((method === 'GET' ? first(query.pidx) : body?.pidx) ?? '');
+    const payment = epayments.get(pidx);
+    if (path === '/epayment/' && method === 'GET') return payment ? html(200, epaymentPage(payment)) : html(404, 'No such payment.');
+    if (!payment || method !== 'POST') return undefined;
+    const payable = payment.status === 'Initiated' || payment.status === 'Pending';
+    if (path === '/epayment/cancel') {
+      if (payable) payment.status = 'User canceled';
+      return redirect(payment);
+    }
+    if (path === '/epayment/pay') {
+      if (!payable) return redirect(payment);
+      const mobile = String(body?.mobile ?? '');
+      const login = book.checkPin(mobile, String(body?.pin ?? ''));
+      if (!login.ok) return html(400, epaymentPage(payment, `Mobile or pin invalid. Attempts Remaining: ${login.triesRemaining}`));
+      if (body?.otp !== TEST_OTP) return html(400, epaymentPage(payment, 'Invalid confirmation code.'));
+      epayments.complete(payment, mobile);
+      return redirect(payment);
+    }
+    return undefined;
+  }
+
   function route(method: string, path: string, query: Record<string, unknown>, body: Record<string, unknown> | null, fault: Fault | undefined, auth: string | undefined): Reply {
     const allow = (expected: string, handler: () => Reply): Reply =>
       method === expected ? handler() : json(405, { detail: `Method "${method}" not allowed.` });
@@ -200,6 +250,10 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
         return allow('POST', () => initiate(body ?? {}));
       case '/api/v2/payment/confirm/':
         return allow('POST', () => confirm(body ?? {}));
+      case '/api/v2/epayment/initiate/':
+        return allow('POST', () => authorize(auth) ?? epaymentInitiate(body ?? {}));
+      case '/api/v2/epayment/lookup/':
+        return allow('POST', () => authorize(auth) ?? epaymentLookup(String(body?.pidx ?? '')));
       case '/api/v2/bank/':
         return allow('GET', () => json(200, { total_pages: 1, total_records: BANKS.length, next: null, previous: null, record_range: [1, BANKS.length], current_page: 1, records: BANKS }));
       default:
@@ -226,6 +280,10 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
     const raw = await readBody(req);
     if (raw === null) return send(res, json(413, { detail: 'Request body too large.' }));
     const body = parseBody(raw, req.headers['content-type']);
+    if (url.pathname.startsWith('/epayment/')) {
+      const page = hostedPage(method, url.pathname, query, body);
+      return send(res, page ?? json(404, { detail: 'Not found.' }));
+    }
     const auth = req.headers.authorization;
     if (recordRequests) requests.push({ method, path: url.pathname, query, body, authorization: redact(auth), at: Date.now() });
 
@@ -286,6 +344,33 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
     completedTokens() {
       return book.tokensIn('Completed');
     },
+    epay({ amount, purchaseOrderId = 'sandbox-order', purchaseOrderName = 'Sandbox order', returnUrl: back = 'http://127.0.0.1/return', status }) {
+      const payment = epayments.create({
+        amount,
+        purchase_order_id: purchaseOrderId,
+        purchase_order_name: purchaseOrderName,
+        return_url: back,
+        website_url: new URL(back).origin,
+      });
+      if (status === 'Completed') epayments.complete(payment, '9800000000');
+      else if (status) payment.status = status;
+      return { pidx: payment.pidx, paymentUrl: String(initiateBody(payment, baseUrl).payment_url) };
+    },
+    epayment(pidx) {
+      const payment = epayments.get(pidx);
+      return payment ? structuredClone(payment) : null;
+    },
+    setEpaymentStatus(pidx, status) {
+      const payment = epayments.get(pidx);
+      if (!payment) throw new Error(`setEpaymentStatus(): no ePayment ${pidx}`);
+      if (status === 'Completed') epayments.complete(payment, payment.mobile ?? '9800000000');
+      else payment.status = status;
+    },
+    returnUrlFor(pidx) {
+      const payment = epayments.get(pidx);
+      if (!payment) throw new Error(`returnUrlFor(): no ePayment ${pidx}`);
+      return returnUrl(payment);
+    },
     checkoutUrl({ amount, productIdentity, productName, productUrl }) {
       const params = new URLSearchParams({ amount: String(amount), product_identity: productIdentity });
       if (productName !== undefined) params.set('product_name', productName);
@@ -300,13 +385,15 @@ export async function createKhaltiSandbox(options: KhaltiSandboxOptions = {}): P
   };
 }
 
-export type { SandboxPayment, SandboxPaymentState, NewPayment };
+export type { SandboxPayment, SandboxPaymentState, NewPayment, SandboxEpayment, EpaymentStatus };
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
 function endpointOf(path: string): Endpoint {
+  if (path === '/api/v2/epayment/initiate/') return 'epayment_initiate';
+  if (path === '/api/v2/epayment/lookup/') return 'lookup';
   const name = /^\/api\/v2\/payment\/(verify|status|initiate|confirm)\/$/.exec(path)?.[1];
   return (name as Endpoint | undefined) ?? 'other';
 }
