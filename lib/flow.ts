@@ -12,6 +12,8 @@ import type { LedgerStore, PaymentRecord } from './ledger/store';
 export interface SuccessBody {
   ok: true;
   orderId: string;
+  /** The ePayment `pidx`, for an ePayment payment. */
+  pidx?: string;
   amount: number;
   transactionId: string | null;
   replayed: boolean;
@@ -24,7 +26,9 @@ export type Outcome = { ok: true; body: SuccessBody } | { ok: false; error: Khal
 type Decision =
   | { kind: 'confirmed'; transactionId: string | null; amount: number; khalti: unknown }
   | { kind: 'declined'; code: 'payment_rejected' | 'payment_not_completed'; khalti: unknown }
-  | { kind: 'unknown'; timedOut: boolean };
+  | { kind: 'unknown'; timedOut: boolean }
+  /** ePayment not settled yet (Pending, Initiated, an unknown status): keep the record, ask again later. */
+  | { kind: 'hold'; khalti: unknown };
 
 interface Attempt {
   input: VerifyRequest;
@@ -156,6 +160,7 @@ export class VerificationFlow<Req> {
     }
     const parsed = this.#parse(body, orderId);
     if (!parsed.ok) return new FlowFailure(new KhaltiError('invalid_request', { details: parsed.details }), {});
+    if ('pidx' in parsed.value) return this.#verifyPidx(parsed.value.pidx, parsed.value.orderId, req);
     return this.#verify(parsed.value, req);
   }
 
@@ -171,21 +176,65 @@ export class VerificationFlow<Req> {
 
   async #verify(input: VerifyRequest, req: Req): Promise<SuccessBody | FlowFailure> {
     const context: FailureContext = { orderId: input.orderId, token: input.token, amount: input.amount };
+    const expected = await this.#expectedAmount(input.orderId, req, context);
+    if (expected instanceof FlowFailure) return expected;
+    if (input.amount !== expected) return new FlowFailure(new KhaltiError('amount_mismatch'), context);
+    return this.#claimOnce(input, expected, req, context);
+  }
+
+  /**
+   * Verify an ePayment `pidx`. It must be one this shop issued (the ledger holds it) for this order;
+   * `orderId` `null` takes the order from the ledger (the return URL's query is not trusted).
+   */
+  async runPidx(pidx: string, orderId: string | null, req: Req): Promise<Outcome & { orderId: string | null }> {
+    const result = await this.#verifyPidx(pidx, orderId, req);
+    const settledOrder = result instanceof FlowFailure ? (result.context.orderId ?? orderId) : result.orderId;
+    if (!(result instanceof FlowFailure)) return { ok: true, body: result, orderId: settledOrder };
+    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode)) await this.#notify(result, req);
+    return { ok: false, error: result.error, orderId: settledOrder };
+  }
+
+  async #verifyPidx(pidx: string, orderId: string | null, req: Req): Promise<SuccessBody | FlowFailure> {
+    const key = PIDX_KEY_PREFIX + pidx;
+    const context: FailureContext = { pidx, ...(orderId === null ? {} : { orderId }) };
+    let record: PaymentRecord | null;
+    try {
+      record = await this.#store.get(key);
+    } catch (error) {
+      this.#log('error', 'the ledger store failed; failing closed', { pidx, error: describeError(error) });
+      return new FlowFailure(new KhaltiError('internal_error'), context);
+    }
+    if (!record) {
+      return new FlowFailure(new KhaltiError('payment_rejected', { message: 'This payment was not started by this shop.' }), context);
+    }
+    if (orderId !== null && record.orderId !== orderId) return new FlowFailure(new KhaltiError('token_already_used'), context);
+    context.orderId = record.orderId;
+    const expected = await this.#expectedAmount(record.orderId, req, context);
+    if (expected instanceof FlowFailure) return expected;
+    context.amount = expected;
+    return this.#claimOnce({ token: key, orderId: record.orderId, amount: expected }, expected, req, context);
+  }
+
+  /** The order's price from the app, checked: a positive whole number of paisa, or a failure. */
+  async #expectedAmount(orderId: string, req: Req, context: FailureContext): Promise<number | FlowFailure> {
     let expected: unknown;
     try {
-      expected = await this.#config.expectedAmount(input.orderId, req);
+      expected = await this.#config.expectedAmount(orderId, req);
     } catch (error) {
-      this.#log('error', 'expectedAmount threw', { orderId: input.orderId, error: describeError(error) });
+      this.#log('error', 'expectedAmount threw', { orderId, error: describeError(error) });
       return new FlowFailure(new KhaltiError('internal_error'), context);
     }
     if (expected === null || expected === undefined) return new FlowFailure(new KhaltiError('order_not_found'), context);
     if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected <= 0) {
-      this.#log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId: input.orderId });
+      this.#log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId });
       return new FlowFailure(new KhaltiError('internal_error'), context);
     }
     context.expectedAmount = expected;
-    if (input.amount !== expected) return new FlowFailure(new KhaltiError('amount_mismatch'), context);
+    return expected;
+  }
 
+  /** Identical concurrent requests share one verification; others claim, within `maxInFlight`. */
+  async #claimOnce(input: VerifyRequest, expected: number, req: Req, context: FailureContext): Promise<SuccessBody | FlowFailure> {
     const leader = this.#pending.get(input.token);
     if (leader && leader.orderId === input.orderId && leader.amount === input.amount) {
       const shared = await leader.result;
@@ -239,7 +288,8 @@ export class VerificationFlow<Req> {
           break;
       }
       if (claim.record.state === 'verified') return await this.#fulfil(attempt, paymentOf(claim.record), req, fail);
-      const decision = await this.#askKhalti(attempt, claim.takenOver);
+      const pidx = pidxOf(input.token);
+      const decision = pidx === null ? await this.#askKhalti(attempt, claim.takenOver) : await this.#askLookup(attempt, pidx);
       return await this.#settle(attempt, decision, req, fail);
     } catch (error) {
       this.#log('error', 'the ledger store failed; failing closed', { token: input.token, error: describeError(error) });
@@ -290,6 +340,36 @@ export class VerificationFlow<Req> {
     }
   }
 
+  /**
+   * An ePayment: lookup decides. Completed (amount compared by #settle; refunded never fulfils)
+   * confirms; Pending, Initiated and unknown statuses hold; Expired and User canceled fail; a pidx
+   * Khalti does not know is rejected. Lookup is read-only, so it is safe to ask at any time.
+   */
+  async #askLookup(attempt: Attempt, pidx: string): Promise<Decision> {
+    const looked = await this.#client.lookup(pidx, { deadline: attempt.deadline });
+    switch (looked.kind) {
+      case 'auth_failed':
+        return this.#authFailed(looked.httpStatus, looked.detail);
+      case 'unavailable':
+        this.#log('warn', 'Khalti lookup gave no usable answer; outcome unknown', { pidx, reason: looked.reason });
+        return { kind: 'unknown', timedOut: looked.reason === 'timeout' };
+      case 'not_found':
+        return { kind: 'declined', code: 'payment_rejected', khalti: looked.body };
+      case 'status':
+        switch (looked.status) {
+          case 'completed':
+            if (looked.refunded || looked.totalAmount === null) return { kind: 'declined', code: 'payment_not_completed', khalti: looked.body };
+            return { kind: 'confirmed', transactionId: looked.transactionId, amount: looked.totalAmount, khalti: looked.body };
+          case 'pending':
+          case 'initiated':
+          case 'unknown':
+            return { kind: 'hold', khalti: looked.body };
+          default:
+            return { kind: 'declined', code: 'payment_not_completed', khalti: looked.body };
+        }
+    }
+  }
+
   #verifyDecision(verified: Exclude<Awaited<ReturnType<KhaltiClient['verify']>>, { kind: 'unavailable' }>, token: string): Decision {
     switch (verified.kind) {
       case 'completed':
@@ -320,6 +400,10 @@ export class VerificationFlow<Req> {
     fail: (code: VerifyErrorCode, extra?: FailureContext, statusCode?: number) => FlowFailure,
   ): Promise<SuccessBody | FlowFailure> {
     const { token } = attempt.input;
+    if (decision.kind === 'hold') {
+      await this.#store.endLease(token, attempt.owner, Date.now());
+      return fail('payment_not_completed', { khalti: decision.khalti });
+    }
     if (decision.kind === 'unknown') {
       await this.#store.endLease(token, attempt.owner, Date.now());
       return fail('gateway_error', {}, decision.timedOut ? 504 : 502);
@@ -363,7 +447,9 @@ export class VerificationFlow<Req> {
     const { input, owner } = attempt;
     let returned: unknown;
     try {
-      returned = await this.#config.onVerified({ orderId: input.orderId, token: input.token, amount: attempt.expected, ...payment }, req);
+      const pidx = pidxOf(input.token);
+      const who = pidx === null ? { token: input.token } : { token: null, pidx };
+      returned = await this.#config.onVerified({ orderId: input.orderId, ...who, amount: attempt.expected, ...payment }, req);
     } catch (error) {
       this.#log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', {
         token: input.token,
@@ -374,9 +460,11 @@ export class VerificationFlow<Req> {
       return fail('fulfilment_failed', { khalti: payment.khalti });
     }
     const data = this.#plainData(returned);
+    const pidx = pidxOf(input.token);
     const body: SuccessBody = {
       ok: true,
       orderId: input.orderId,
+      ...(pidx === null ? {} : { pidx }),
       amount: attempt.expected,
       transactionId: payment.transactionId,
       replayed: false,
@@ -400,6 +488,14 @@ export class VerificationFlow<Req> {
       return undefined;
     }
   }
+}
+
+/** Ledger keys of ePayment payments are `pidx:<pidx>`; widget payments are keyed by their token. */
+export const PIDX_KEY_PREFIX = 'pidx:';
+
+/** The pidx behind a ledger key, or `null` for a widget token. */
+export function pidxOf(key: string): string | null {
+  return key.startsWith(PIDX_KEY_PREFIX) ? key.slice(PIDX_KEY_PREFIX.length) : null;
 }
 
 function paymentOf(record: PaymentRecord): Pick<VerifiedPayment, 'transactionId' | 'khalti'> {

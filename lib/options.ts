@@ -22,10 +22,16 @@ const HOOK_ALLOWANCE_MS = 2_000;
 /** What `onVerified` receives: a Khalti-confirmed, amount-matched, Completed, unrefunded payment. */
 export interface VerifiedPayment {
   orderId: string;
-  token: string;
+  /** The widget's payment token; `null` for an ePayment payment (see `pidx`). */
+  token: string | null;
+  /** The ePayment `pidx`; absent for a widget payment. */
+  pidx?: string;
   /** Paisa. */
   amount: number;
-  /** Khalti's `idx`, or `null` when only the status API could confirm the payment. */
+  /**
+   * Khalti's `idx` (widget; `null` when only the status API could confirm the payment), or lookup's
+   * `transaction_id` (ePayment).
+   */
   transactionId: string | null;
   /** Khalti's response body that confirmed it. */
   khalti: unknown;
@@ -37,7 +43,9 @@ export interface VerificationFailure {
   message: string;
   orderId?: string;
   token?: string;
-  /** Paisa, as posted. */
+  /** The ePayment `pidx`, for an ePayment payment. */
+  pidx?: string;
+  /** Paisa, as posted (or, for ePayment, the order's price). */
   amount?: number;
   /** Paisa, from `expectedAmount`. */
   expectedAmount?: number;

@@ -18,7 +18,13 @@ export interface VerifyRequest {
   orderId: string;
 }
 
-export type ParseResult = { ok: true; value: VerifyRequest } | { ok: false; details: string[] };
+/** An ePayment verification: a `pidx` the shop issued, for an order. */
+export interface PidxRequest {
+  pidx: string;
+  orderId: string;
+}
+
+export type ParseResult = { ok: true; value: VerifyRequest | PidxRequest } | { ok: false; details: string[] };
 
 /** Marker for "the app did not supply an order id": the body's `orderId`/`product_identity` is used. */
 export const FROM_BODY = Symbol('orderId from body');
@@ -39,8 +45,16 @@ export function createRequestParser(minAmount: number): (body: unknown, orderId:
     product_identity: Joi.any(),
   }).unknown(true);
 
+  const pidxSchema = Joi.object({
+    pidx: Joi.string().pattern(TOKEN_PATTERN).required(),
+    orderId: orderIdSchema,
+    product_identity: Joi.any(),
+  }).unknown(true);
+
   return (body, suppliedOrderId) => {
-    const { error, value } = bodySchema.validate(body ?? {}, { abortEarly: false, convert: false });
+    // An ePayment body carries a pidx and no widget token.
+    const isPidx = typeof body === 'object' && body !== null && 'pidx' in body && !('token' in body);
+    const { error, value } = (isPidx ? pidxSchema : bodySchema).validate(body ?? {}, { abortEarly: false, convert: false });
     const details = new Set(error?.details.map((d) => String(d.path[0] ?? 'body')) ?? []);
     let orderId = suppliedOrderId;
     if (orderId === FROM_BODY) {
@@ -49,6 +63,7 @@ export function createRequestParser(minAmount: number): (body: unknown, orderId:
     }
     if (orderIdSchema.required().validate(orderId).error) details.add('orderId');
     if (details.size > 0) return { ok: false, details: [...details].sort() };
+    if (isPidx) return { ok: true, value: { pidx: (value as { pidx: string }).pidx, orderId: orderId as string } };
     const fields = value as { token: string; amount: number };
     return { ok: true, value: { token: fields.token, amount: fields.amount, orderId: orderId as string } };
   };
