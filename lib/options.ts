@@ -10,6 +10,10 @@ import { validateOptions } from './validate-options';
 
 /** Where the endpoint is mounted. Defaults `path`. */
 export const DEFAULT_PATH = '/khalti/verify';
+/** ePayment's initiate route. Defaults `epayment.initiatePath`. */
+export const DEFAULT_INITIATE_PATH = '/khalti/initiate';
+/** ePayment's return route. Defaults `epayment.returnPath`. */
+export const DEFAULT_RETURN_PATH = '/khalti/return';
 /** Verifications in flight before new ones get `overloaded`. Defaults `maxInFlight`. */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 /** Khalti's minimum payment, Rs 10 in paisa. Defaults `minAmount`. */
@@ -100,12 +104,43 @@ export interface KhaltiVerifierOptions<Req = Request> {
   logger?: Logger;
   /** How long a claim is held before another attempt may take it over, in ms. Defaults to `max(60000, 2 × (4 × timeoutMs + 3000))`. */
   leaseMs?: number;
+  /** Turn on Khalti ePayment (KPG-2) routes: `initiatePath` and `returnPath`. Optional. */
+  epayment?: EpaymentOptions<Req>;
+}
+
+/** What `epayment.orderInfo` may add to the initiate request. */
+export interface EpaymentOrderInfo {
+  /** Defaults to `Order <orderId>`. */
+  purchaseOrderName?: string;
+  customerInfo?: { name?: string; email?: string; phone?: string };
+  /** Must add up to the order's amount (Khalti checks). */
+  amountBreakdown?: Array<{ label: string; amount: number }>;
+  productDetails?: Array<Record<string, unknown>>;
+}
+
+/** Khalti ePayment (KPG-2): initiate on the server, redirect, look up on return. */
+export interface EpaymentOptions<Req = Request> {
+  /** Where Khalti sends the customer back: your `returnPath` on your public origin. Required. */
+  returnUrl: string;
+  /** Your shop's website. Required. */
+  websiteUrl: string;
+  /** Where `returnPath` redirects after a fulfilled payment. Required. */
+  successUrl: (orderId: string) => string;
+  /** Where `returnPath` redirects after anything else; `orderId` is `''` when unknown. Required. */
+  failureUrl: (orderId: string, code: string) => string;
+  /** Name, customer and breakdown for Khalti's payment page. Optional. */
+  orderInfo?: (orderId: string, req: Req) => MaybePromise<EpaymentOrderInfo>;
+  /** Defaults to `/khalti/initiate`. */
+  initiatePath?: string;
+  /** Defaults to `/khalti/return`. */
+  returnPath?: string;
 }
 
 /** Options after validation, with every default filled in. */
-export interface Config<Req = Request> extends Required<Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId'>> {
+export interface Config<Req = Request> extends Required<Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId' | 'epayment'>> {
   onFailed?: KhaltiVerifierOptions<Req>['onFailed'];
   getOrderId?: KhaltiVerifierOptions<Req>['getOrderId'];
+  epayment?: EpaymentOptions<Req> & Required<Pick<EpaymentOptions<Req>, 'initiatePath' | 'returnPath'>>;
   /** Time allowed for all Khalti calls of one request: `4 × timeoutMs + 1000`. */
   khaltiBudgetMs: number;
 }
@@ -136,6 +171,15 @@ const optionsSchema = Joi.object({
   getOrderId: Joi.function(),
   logger: loggerSchema,
   leaseMs: Joi.number().integer().min(1000),
+  epayment: Joi.object({
+    returnUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
+    websiteUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
+    successUrl: Joi.function().required(),
+    failureUrl: Joi.function().required(),
+    orderInfo: Joi.function(),
+    initiatePath: Joi.string().pattern(/^\/[A-Za-z0-9/_.~-]*$/),
+    returnPath: Joi.string().pattern(/^\/[A-Za-z0-9/_.~-]*$/),
+  }),
 });
 
 const OPTION_HINTS: Readonly<Record<string, string>> = {
@@ -151,6 +195,8 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   getOrderId: 'pass a function (req) => orderId',
   logger: 'pass an object with warn(message) and error(message) functions',
   leaseMs: 'use a whole number of milliseconds of at least 1000',
+  epayment:
+    'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, and optionally orderInfo, initiatePath and returnPath',
 };
 
 /** Validate and complete `khaltiVerifier()`'s options. Throws `invalid_option` or `store_required`. */
@@ -164,8 +210,9 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
   }
   const timeoutMs = parsed.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const khaltiBudgetMs = 4 * timeoutMs + 1_000;
+  const { epayment, ...rest } = parsed;
   return {
-    ...parsed,
+    ...rest,
     store: parsed.store ?? new MemoryStore(),
     baseUrl: parsed.baseUrl ?? DEFAULT_BASE_URL,
     path: parsed.path ?? DEFAULT_PATH,
@@ -176,5 +223,8 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
     logger: parsed.logger ?? CONSOLE_LOGGER,
     leaseMs: parsed.leaseMs ?? Math.max(60_000, 2 * (khaltiBudgetMs + HOOK_ALLOWANCE_MS)),
     khaltiBudgetMs,
+    ...(epayment
+      ? { epayment: { ...epayment, initiatePath: epayment.initiatePath ?? DEFAULT_INITIATE_PATH, returnPath: epayment.returnPath ?? DEFAULT_RETURN_PATH } }
+      : {}),
   };
 }

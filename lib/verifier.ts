@@ -6,7 +6,9 @@ import { OVERLOADED_RETRY_AFTER_S, VerificationFlow, type ReconcileOptions, type
 import { KhaltiClient } from './khalti/client';
 import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
-import { parseOptions, type KhaltiVerifierOptions } from './options';
+import { EpaymentInitiator } from './epayment-initiate';
+import { parseOptions, type Config, type KhaltiVerifierOptions } from './options';
+import { ORDER_ID_PATTERN, TOKEN_PATTERN } from './request';
 import { sendError, sendSuccess } from './respond';
 
 /** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
@@ -48,22 +50,76 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     sendError(res, new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }));
   };
 
-  const router = express.Router() as KhaltiVerifierRouter;
-  router.post(
-    config.path,
-    refuseWhenFull,
+  // JSON or form bodies only, read by our own parsers on our routes only (whether or not the app parsed them).
+  const bodyParsers: RequestHandler[] = [
     requireFormOrJson,
     express.json({ limit: config.bodyLimit, strict: true, type: 'application/json' }),
     express.urlencoded({ limit: config.bodyLimit, extended: false, parameterLimit: 64, type: 'application/x-www-form-urlencoded' }),
-    verify,
-    bodyErrorHandler(log),
-  );
+  ];
+  const onBodyError = bodyErrorHandler(log);
+
+  const router = express.Router() as KhaltiVerifierRouter;
+  router.post(config.path, refuseWhenFull, ...bodyParsers, verify, onBodyError);
+  if (config.epayment) {
+    mountEpayment(router, config as Config<Req> & { epayment: NonNullable<Config<Req>['epayment']> }, flow, client, log, {
+      refuseWhenFull,
+      bodyParsers,
+      onBodyError,
+    });
+  }
   Object.defineProperties(router, {
     client: { value: client },
     store: { value: config.store },
     reconcile: { value: (reconcileOptions?: ReconcileOptions) => flow.reconcile(reconcileOptions) },
   });
   return router;
+}
+
+/**
+ * The ePayment routes: `POST initiatePath` (an order id in, a payment link out) and `GET returnPath`
+ * (Khalti sends the customer back; lookup decides; redirect to the app's success or failure URL).
+ */
+function mountEpayment<Req extends Request>(
+  router: Router,
+  config: Config<Req> & { epayment: NonNullable<Config<Req>['epayment']> },
+  flow: VerificationFlow<Req>,
+  client: KhaltiClient,
+  log: Log,
+  parts: { refuseWhenFull: RequestHandler; bodyParsers: RequestHandler[]; onBodyError: ErrorRequestHandler },
+): void {
+  const { epayment } = config;
+  const initiator = new EpaymentInitiator<Req>(config, client, log);
+  const initiate: RequestHandler = (req, res) => {
+    initiator
+      .run(req.body, req as Req)
+      .then((result) => (result.ok ? sendSuccess(res, result.body) : sendError(res, result.error)))
+      .catch(() => sendError(res, new KhaltiError('internal_error')));
+  };
+  router.post(epayment.initiatePath, parts.refuseWhenFull, ...parts.bodyParsers, initiate, parts.onBodyError);
+
+  router.get(epayment.returnPath, (req, res) => {
+    // The query string is not proof of anything: only the pidx is read, and lookup decides.
+    const query = req.query as Record<string, unknown>;
+    const pidx = typeof query.pidx === 'string' && TOKEN_PATTERN.test(query.pidx) ? query.pidx : null;
+    const hinted = typeof query.purchase_order_id === 'string' && ORDER_ID_PATTERN.test(query.purchase_order_id) ? query.purchase_order_id : '';
+    const go = (target: () => string): void => {
+      try {
+        res.set('Cache-Control', 'no-store').redirect(302, target());
+      } catch (error) {
+        log('error', 'successUrl or failureUrl threw', { error: error instanceof Error ? error.name : typeof error });
+        sendError(res, new KhaltiError('internal_error'));
+      }
+    };
+    if (pidx === null) return go(() => epayment.failureUrl(hinted, 'invalid_request'));
+    flow
+      .runPidx(pidx, null, req as Req)
+      .then((outcome) =>
+        outcome.ok
+          ? go(() => epayment.successUrl(outcome.body.orderId))
+          : go(() => epayment.failureUrl(outcome.orderId ?? hinted, outcome.error.code)),
+      )
+      .catch(() => sendError(res, new KhaltiError('internal_error')));
+  });
 }
 
 /** Refuse a missing body (400) or any type other than JSON and form posts (415) before reading it. */
