@@ -140,12 +140,17 @@ export class VerificationFlow<Req> {
     const result = await this.#claimAndVerify(input, record.amount, undefined, { ...input, expectedAmount: record.amount });
     if (!(result instanceof FlowFailure)) {
       if (!result.replayed) summary.fulfilled += 1;
-    } else if (result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') {
+    } else if ((result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') && (await this.#gone(record.token))) {
       summary.released += 1;
     } else {
       summary.failed += 1;
       this.#log('warn', 'reconcile could not settle a payment yet', { token: record.token, orderId: record.orderId, code: result.error.code });
     }
+  }
+
+  /** True when the ledger no longer holds `key` (released); a pending ePayment is kept, not released. */
+  async #gone(key: string): Promise<boolean> {
+    return (await this.#store.get(key).catch(() => undefined)) === null;
   }
 
   async #parseAndVerify(body: unknown, req: Req): Promise<SuccessBody | FlowFailure> {

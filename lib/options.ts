@@ -126,7 +126,10 @@ export interface EpaymentOptions<Req = Request> {
   websiteUrl: string;
   /** Where `returnPath` redirects after a fulfilled payment. Required. */
   successUrl: (orderId: string) => string;
-  /** Where `returnPath` redirects after anything else; `orderId` is `''` when unknown. Required. */
+  /**
+   * Where `returnPath` redirects after anything else; `orderId` is `''` when the pidx is missing or not
+   * one this shop issued (the query's `purchase_order_id` is never trusted). Required.
+   */
   failureUrl: (orderId: string, code: string) => string;
   /** Name, customer and breakdown for Khalti's payment page. Optional. */
   orderInfo?: (orderId: string, req: Req) => MaybePromise<EpaymentOrderInfo>;

@@ -8,7 +8,7 @@ import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
 import { EpaymentInitiator } from './epayment-initiate';
 import { parseOptions, type Config, type KhaltiVerifierOptions } from './options';
-import { ORDER_ID_PATTERN, TOKEN_PATTERN } from './request';
+import { TOKEN_PATTERN } from './request';
 import { sendError, sendSuccess } from './respond';
 
 /** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
@@ -101,7 +101,6 @@ function mountEpayment<Req extends Request>(
     // The query string is not proof of anything: only the pidx is read, and lookup decides.
     const query = req.query as Record<string, unknown>;
     const pidx = typeof query.pidx === 'string' && TOKEN_PATTERN.test(query.pidx) ? query.pidx : null;
-    const hinted = typeof query.purchase_order_id === 'string' && ORDER_ID_PATTERN.test(query.purchase_order_id) ? query.purchase_order_id : '';
     const go = (target: () => string): void => {
       try {
         res.set('Cache-Control', 'no-store').redirect(302, target());
@@ -110,13 +109,14 @@ function mountEpayment<Req extends Request>(
         sendError(res, new KhaltiError('internal_error'));
       }
     };
-    if (pidx === null) return go(() => epayment.failureUrl(hinted, 'invalid_request'));
+    // Nothing else in the query is used, not even purchase_order_id: the order comes from our ledger.
+    if (pidx === null) return go(() => epayment.failureUrl('', 'invalid_request'));
     flow
       .runPidx(pidx, null, req as Req)
       .then((outcome) =>
         outcome.ok
           ? go(() => epayment.successUrl(outcome.body.orderId))
-          : go(() => epayment.failureUrl(outcome.orderId ?? hinted, outcome.error.code)),
+          : go(() => epayment.failureUrl(outcome.orderId ?? '', outcome.error.code)),
       )
       .catch(() => sendError(res, new KhaltiError('internal_error')));
   });
