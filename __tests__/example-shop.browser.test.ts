@@ -77,7 +77,64 @@ async function orderStatus(page: Page, orderId: string) {
   return (await response.json()) as { status: string; fulfilments: number; transactionId: string | null; lastError: { code: string } | null };
 }
 
-describe('example shop in a browser', () => {
+describe('example shop in a browser: Khalti ePayment (the default checkout)', () => {
+  async function toKhaltiPage(page: Page): Promise<void> {
+    await page.locator('#pay-epayment').click();
+    await page.waitForURL(/\/epayment\/\?pidx=/);
+  }
+
+  it('pays on Khalti’s page and comes back to a paid order, fulfilled once', async () => {
+    const page = await context.newPage();
+    const orderId = await buy(page, 'Ilam tea');
+    await toKhaltiPage(page);
+    await page.locator('input[name=mobile]').fill('9800000001');
+    await page.locator('input[name=pin]').fill('1111');
+    await page.locator('input[name=otp]').fill('987654');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'epayment-khalti-page.png'), fullPage: true });
+    await page.locator('#pay').click();
+    await page.waitForURL(new RegExp(`/orders/${orderId}$`));
+    expect(await page.locator('#status').textContent()).toBe('Paid');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'epayment-paid-order.png'), fullPage: true });
+    expect(await orderStatus(page, orderId)).toMatchObject({ status: 'paid', fulfilments: 1 });
+    // A reload of the return URL (back button, double submit) fulfils nothing more.
+    await page.goBack();
+    expect(await orderStatus(page, orderId)).toMatchObject({ status: 'paid', fulfilments: 1 });
+  }, 60_000);
+
+  it('cancelled on Khalti’s page: back to the order, unpaid, with the reason shown', async () => {
+    const page = await context.newPage();
+    const orderId = await buy(page, 'Momo masala');
+    await toKhaltiPage(page);
+    await page.locator('#cancel').click();
+    await page.waitForURL(/error=payment_not_completed/);
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('failed');
+    expect(await orderStatus(page, orderId)).toMatchObject({ status: 'unpaid', fulfilments: 0 });
+  }, 60_000);
+
+  it('paid, then the tab closed before the redirect: reconcile() fulfils the order', async () => {
+    const page = await context.newPage();
+    const orderId = await buy(page, 'Dhaka topi');
+    await toKhaltiPage(page);
+    // The customer pays on Khalti's page and closes the tab before following the redirect back
+    // (a redirect is not interceptable in the browser, so the payment is submitted without following it).
+    const pidx = new URL(page.url()).searchParams.get('pidx')!;
+    const paid = await fetch(`${shop.sandbox!.baseUrl}/epayment/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ pidx, mobile: '9800000005', pin: '1111', otp: '987654' }).toString(),
+      redirect: 'manual',
+    });
+    expect(paid.status).toBe(302);
+    expect(shop.sandbox!.epayment(pidx)?.status).toBe('Completed');
+    await page.close();
+    expect(await orderStatus(await context.newPage(), orderId)).toMatchObject({ status: 'unpaid', fulfilments: 0 });
+
+    expect(await shop.shop.verifier.reconcile()).toMatchObject({ fulfilled: 1 });
+    expect(await orderStatus(await context.newPage(), orderId)).toMatchObject({ status: 'paid', fulfilments: 1 });
+  }, 60_000);
+});
+
+describe('example shop in a browser: the Khalti widget flow', () => {
   it('pays an order in the sandbox checkout and shows it paid, fulfilled once', async () => {
     const page = await context.newPage();
     const orderId = await buy(page, 'Ilam tea');

@@ -26,10 +26,11 @@ function customerOf(req, res) {
 
 /**
  * Build the shop. `khalti` is `{ secretKey, baseUrl, mode: 'sandbox', checkoutUrl }` or
- * `{ secretKey, baseUrl, mode: 'live', publicKey }`. `database` is the SQLite file holding both the
- * shop's orders and the khalti-express ledger (`:memory:` by default, for tests).
+ * `{ secretKey, baseUrl, mode: 'live', publicKey }`. `publicUrl` is where customers reach the shop
+ * (Khalti's ePayment sends them back to `<publicUrl>/khalti/return`). `database` is the SQLite file
+ * holding both the shop's orders and the khalti-express ledger (`:memory:` by default, for tests).
  */
-function createShopApp({ khalti, database = ':memory:', logger }) {
+function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database = ':memory:', logger }) {
   const orders = new OrderBook(database);
   const store = new SqliteStore({ filename: database });
   const app = express();
@@ -54,6 +55,14 @@ function createShopApp({ khalti, database = ':memory:', logger }) {
     },
     onFailed: (failure) => {
       if (failure.orderId) orders.recordFailure(failure.orderId, failure.code, failure.message);
+    },
+    // Khalti ePayment (the default checkout): initiate here, pay on Khalti's page, come back to /khalti/return.
+    epayment: {
+      returnUrl: `${publicUrl}/khalti/return`,
+      websiteUrl: publicUrl,
+      successUrl: (orderId) => `/orders/${encodeURIComponent(orderId)}`,
+      failureUrl: (orderId, code) => (orderId ? `/orders/${encodeURIComponent(orderId)}?error=${encodeURIComponent(code)}` : '/'),
+      orderInfo: (orderId) => ({ purchaseOrderName: `Himal Bazaar ${orders.get(orderId)?.productName ?? orderId}` }),
     },
   });
   app.use(verifier);

@@ -1,5 +1,6 @@
 // Start the example shop: against a local Khalti sandbox, or the real Khalti when KHALTI_SECRET_KEY is set.
 const { mkdirSync, rmSync } = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const { createKhaltiSandbox } = require('khalti-express/sandbox');
 const { createShopApp } = require('./app');
@@ -33,17 +34,21 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
     sandbox = await createKhaltiSandbox();
     khalti = { mode: 'sandbox', secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl, checkoutUrl: `${sandbox.baseUrl}/checkout` };
   }
-  const shop = createShopApp({ khalti, database: databaseFile(env, live) });
+  // Listen first: ePayment needs the shop's own URL (Khalti sends the customer back to it).
+  const server = http.createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const url = `http://${host}:${server.address().port}`;
+  const publicUrl = env.SHOP_PUBLIC_URL || url;
+  const shop = createShopApp({ khalti, publicUrl, database: databaseFile(env, live) });
+  server.on('request', shop.app);
   const reconcile = () =>
     shop.verifier.reconcile().catch((error) => console.error(`example shop: reconcile failed: ${error.message}`));
   await reconcile();
   const timer = setInterval(reconcile, RECONCILE_EVERY_MS);
   timer.unref();
-  const server = await new Promise((resolve, reject) => {
-    const listening = shop.app.listen(port, host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  const url = `http://${host}:${server.address().port}`;
   const where = live ? `Khalti at ${khalti.baseUrl} with the real widget` : `a local Khalti sandbox at ${sandbox.baseUrl}`;
   log(`Himal Bazaar (khalti-express example) in ${live ? 'LIVE' : 'SANDBOX'} mode, using ${where}: open ${url}`);
   const close = async () => {

@@ -25,6 +25,7 @@ function layout(title, body) {
   header a { color: #5c2d91; text-decoration: none; font-weight: 700; font-size: 1.3rem; }
   .product { border: 1px solid #ddd; border-radius: 10px; padding: 1rem; margin: 1rem 0; display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
   button { background: #5c2d91; color: #fff; border: 0; border-radius: 6px; padding: .6rem 1rem; font-size: 1rem; cursor: pointer; }
+  button.secondary { background: #fff; color: #5c2d91; border: 1px solid #5c2d91; }
   .status { font-size: 1.2rem; font-weight: 700; }
   .status[data-status="paid"] { color: #1b7f3b; }
   .status[data-status="failed"] { color: #b00020; }
@@ -74,7 +75,7 @@ function orderPage(order, khalti) {
   <p>${escapeHtml(order.productName)} — <span id="price">${escapeHtml(rupees(order.amountPaisa))}</span></p>
   <p id="status" class="status" data-status="${status.key}">${escapeHtml(status.text)}</p>
   ${order.transactionId ? `<p>Khalti transaction <code id="transaction">${escapeHtml(order.transactionId)}</code></p>` : ''}
-  ${payable ? '<button id="pay" type="button">Pay with Khalti</button>' : ''}
+  ${payable ? '<button id="pay-epayment" type="button">Pay with Khalti</button> <button id="pay" type="button" class="secondary">Pay with the Khalti widget</button>' : ''}
   <p id="error" class="error" role="alert"></p>
 </section>
 ${widget}
@@ -100,6 +101,22 @@ async function verify(payload) {
   } catch (e) {
     errorEl.textContent = 'Could not reach the shop. Retry: your payment is safe.';
   }
+}
+
+// Khalti ePayment (recommended): the server starts the payment; Khalti's page sends the customer back.
+const payEpayment = document.getElementById('pay-epayment');
+if (payEpayment) {
+  payEpayment.addEventListener('click', async () => {
+    errorEl.textContent = 'Starting your payment…';
+    const response = await fetch('/khalti/initiate', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ orderId: KHALTI.orderId }),
+    });
+    const body = await response.json();
+    if (body.ok) return location.assign(body.paymentUrl);
+    errorEl.textContent = body.error.message + ' (' + body.error.code + ')';
+  });
 }
 
 const pay = document.getElementById('pay');
