@@ -102,4 +102,23 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
     expect(await postJson(`${fresh.url}/reconcile`, {})).toMatchObject({ body: { fulfilled: 0, released: 0, failed: 0 } });
     expect(lines(path.join(dir, 'fulfilled.log'))).toHaveLength(1);
   }, 30_000);
+
+  it('an ePayment pidx, killed while onVerified runs: fulfilled exactly once afterwards', async () => {
+    const crashing = await start({ KHX_BLOCK_FULFIL: '1' });
+    const started = await postJson(`${crashing.url}/khalti/initiate`, { orderId: 'O-4' });
+    const pidx = String(started?.body.pidx);
+    const paid = await fetch(`${sandbox.baseUrl}/epayment/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ pidx, mobile: '9800000000', pin: '1111', otp: '987654' }).toString(),
+      redirect: 'manual',
+    });
+    expect(paid.status).toBe(302);
+    void postJson(`${crashing.url}/khalti/verify`, { pidx, orderId: 'O-4' });
+    await waitFor(() => lines(path.join(dir, 'fulfilled.log.entered')).includes(pidx), 10_000, 'onVerified to start');
+    await crashing.kill();
+
+    expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, failed: 0 });
+    expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${pidx} O-4`]);
+  }, 30_000);
 });
