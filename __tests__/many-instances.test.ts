@@ -41,6 +41,30 @@ function shuffled<T>(items: T[], seed = 42): T[] {
   return out;
 }
 
+/** ePayment across the same instances: pidx payments started on one instance, verified on all of them. */
+async function pidxStormAcross(apps: ChildApp[], sideEffects: string): Promise<void> {
+  const before = lines(sideEffects).length;
+  const orders = Array.from({ length: 20 }, (_, i) => `O-${100 + i}`);
+  const pidxs: string[] = [];
+  for (const [i, orderId] of orders.entries()) {
+    const started = await postJson(`${apps[i % INSTANCES]!.url}/khalti/initiate`, { orderId });
+    expect(started?.status).toBe(200);
+    const pidx = String(started!.body.pidx);
+    pidxs.push(pidx);
+    sandbox.setEpaymentStatus(pidx, 'Completed');
+  }
+  const posts = shuffled(pidxs.flatMap((pidx, i) => [orders[i]!, orders[i]!, orders[i]!, `X-${i}`].map((orderId) => ({ pidx, orderId }))), 7);
+  const responses = await Promise.all(posts.map((post, i) => postJson(`${apps[i % INSTANCES]!.url}/khalti/verify`, post)));
+  expect(responses.map((r) => r?.status).filter((s) => s !== 200 && s !== 409)).toEqual([]);
+  // A pidx is bound to its order at initiate: the posts for another order are all refused.
+  responses.forEach((r, i) => {
+    if (posts[i]!.orderId.startsWith('X-')) expect(r?.body.error).toMatchObject({ code: 'token_already_used' });
+  });
+  const effects = lines(sideEffects).slice(before).map((line) => line.split(' '));
+  expect(effects).toHaveLength(20);
+  expect(new Set(effects.map(([pidx]) => pidx))).toEqual(new Set(pidxs));
+}
+
 async function stormAcross(store: 'postgres' | 'redis', url: string, name: string): Promise<void> {
   const sideEffects = path.join(dir, 'fulfilled.log');
   const apps = await Promise.all(
@@ -77,11 +101,12 @@ async function stormAcross(store: 'postgres' | 'redis', url: string, name: strin
   // The work really was spread over the three processes.
   expect(new Set(effects.map(([, , pid]) => pid)).size).toBeGreaterThan(1);
   for (const token of tokens) expect(sandbox.transaction(token)?.state).toBe('Completed');
+  await pidxStormAcross(apps, sideEffects);
   for (const app of apps) expect(app.stderr()).toBe('');
 }
 
 describe('three app instances sharing one ledger', () => {
-  it('PostgreSQL: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders', async () => {
+  it('PostgreSQL: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders; then 80 for 20 ePayment pidx', async () => {
     const table = uniqueName('khx_many');
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
     try {
@@ -97,7 +122,7 @@ describe('three app instances sharing one ledger', () => {
     }
   }, 90_000);
 
-  it('Redis: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders', async () => {
+  it('Redis: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders; then 80 for 20 ePayment pidx', async () => {
     const prefix = `${uniqueName('khxmany')}:`;
     const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
