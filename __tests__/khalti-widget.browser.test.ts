@@ -1,17 +1,16 @@
 // Khalti's own checkout widget (npm khalti-checkout-web, as installed) end to end in headless Chromium:
 // every Khalti host is routed to the package's files or our sandbox, every other host is aborted and
 // recorded. The widget's onSuccess posts to our /khalti/verify. See shared/khalti-widget.md.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { khaltiVerifier, MemoryStore, type VerifiedPayment } from '../lib';
-import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
+import { createKhaltiSandbox, routeKhaltiWidget, type KhaltiSandbox } from '../lib/sandbox';
 
 const CHROMIUM = process.env.KHX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
-const WIDGET_DIST = path.dirname(require.resolve('khalti-checkout-web/dist/khalti-checkout.iffe.js'));
 /** Where Khalti's docs load the loader from; the loader loads the iframe from another version folder. */
 const LOADER_URL = 'https://khalti.s3.ap-south-1.amazonaws.com/KPG/dist/2020.12.17.0.0.0/khalti-checkout.iffe.js';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -91,46 +90,13 @@ beforeEach(async () => {
   verified.length = 0;
   sandbox.requests.length = 0;
   context = await browser.newContext();
-  offHost = [];
-  // Registered first, so it loses to the specific routes below (the last registered wins).
-  await context.route('**/*', (route) => {
-    const { hostname } = new URL(route.request().url());
-    if (hostname === '127.0.0.1' || hostname === 'localhost') return route.continue();
-    offHost.push(route.request().url());
-    return route.abort();
-  });
-  await context.route('https://khalti.s3.ap-south-1.amazonaws.com/KPG/dist/**', (route) => {
-    const file = new URL(route.request().url()).pathname.replace(/^\/KPG\/dist\/[^/]+\//, '');
-    const full = path.join(WIDGET_DIST, file);
-    if (!full.startsWith(WIDGET_DIST) || !existsSync(full)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ status: 200, body: readFileSync(full), contentType: contentType(file) });
-  });
-  await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
-    route.request().url().includes('googleapis') ? route.fulfill({ status: 200, body: '', contentType: 'text/css' }) : route.fulfill({ status: 404, body: '' }),
-  );
-  await context.route('https://khalti.com/**', async (route) => {
-    const request = route.request();
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
-    if (request.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors, body: '' });
-    const url = new URL(request.url());
-    const response = await fetch(`${sandbox.baseUrl}${url.pathname}${url.search}`, {
-      method: request.method(),
-      headers: request.headers()['content-type'] ? { 'content-type': request.headers()['content-type']! } : {},
-      body: request.method() === 'GET' ? undefined : (request.postData() ?? undefined),
-    });
-    return route.fulfill({ status: response.status, headers: { ...cors, 'content-type': 'application/json' }, body: await response.text() });
-  });
+  ({ offHost } = await routeKhaltiWidget(context, { sandboxUrl: sandbox.baseUrl }));
 });
 
 afterEach(async () => {
   await context.close();
   expect(offHost).toEqual([]);
 });
-
-function contentType(file: string): string {
-  const types: Record<string, string> = { '.js': 'application/javascript', '.html': 'text/html', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
-  return types[path.extname(file)] ?? 'application/octet-stream';
-}
 
 async function openWidget(page: Page): Promise<FrameLocator> {
   await page.goto(shopUrl);
