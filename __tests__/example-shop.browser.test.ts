@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startShop } from '../example-app/server';
+import { routeKhaltiWidget } from '../lib/sandbox';
 
 const CHROMIUM = process.env.KHX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
@@ -165,3 +166,34 @@ describe('example shop in a browser: the Khalti widget flow', () => {
     expect(await orderStatus(page, orderId)).toMatchObject({ status: 'unpaid', fulfilments: 0, lastError: { code: 'amount_mismatch' } });
   }, 60_000);
 });
+
+describe('example shop in a browser: Khalti’s genuine widget in sandbox mode (SHOP_WIDGET=genuine)', () => {
+  it('pays through the real widget, its hosts routed to the package’s files and the shop’s sandbox', async () => {
+    const genuine = await startShop({ port: 0, env: { SHOP_DB: ':memory:', SHOP_WIDGET: 'genuine' }, log: () => undefined });
+    const widgetContext = await browser.newContext();
+    try {
+      const { offHost: widgetOffHost } = await routeKhaltiWidget(widgetContext, { sandboxUrl: genuine.sandbox!.baseUrl });
+      const page = await widgetContext.newPage();
+      await page.goto(genuine.url);
+      await page.locator('.product', { hasText: 'Momo masala' }).getByRole('button').click();
+      await page.waitForURL(/\/orders\//);
+      const orderId = decodeURIComponent(new URL(page.url()).pathname.replace('/orders/', ''));
+      await page.locator('#pay').click();
+      const frame = page.frameLocator('iframe[id^="khalti-widget-"]');
+      await frame.getByPlaceholder('Enter khalti registered number').fill('9800000003');
+      await frame.getByPlaceholder('Enter Khalti Pin').fill('1111');
+      await frame.locator('.ui.tab.active button.ui.button.primary').click();
+      await frame.getByPlaceholder('Enter Confirmation Code (OTP)').fill('987654');
+      await frame.locator('.ui.tab.active button.ui.button.primary').click();
+      await page.locator('#status[data-status="paid"]').waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'genuine-widget-paid-order.png'), fullPage: true });
+      const status = await (await page.request.get(`${genuine.url}/orders/${encodeURIComponent(orderId)}/status`)).json();
+      expect(status).toMatchObject({ status: 'paid', fulfilments: 1 });
+      expect(widgetOffHost).toEqual([]);
+    } finally {
+      await widgetContext.close();
+      await genuine.close();
+    }
+  }, 60_000);
+});
+

@@ -35,8 +35,13 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
   const store = new SqliteStore({ filename: database });
   const app = express();
   app.disable('x-powered-by');
+  // Which widget the order page's widget button uses: Khalti's genuine widget in live mode (and in
+  // sandbox mode when a test harness routes its hard-coded hosts: khalti.genuineWidget), else the
+  // sandbox's own checkout page, which works in anyone's browser without routing.
   const pageConfig =
-    khalti.mode === 'sandbox' ? { mode: 'sandbox', checkoutUrl: khalti.checkoutUrl } : { mode: 'live', publicKey: khalti.publicKey };
+    khalti.mode === 'live' || khalti.genuineWidget
+      ? { widget: 'genuine', publicKey: khalti.publicKey }
+      : { widget: 'sandbox-page', checkoutUrl: khalti.checkoutUrl };
 
   const verifier = khaltiVerifier({
     secretKey: khalti.secretKey,

@@ -32,7 +32,15 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
     khalti = { mode: 'live', secretKey: env.KHALTI_SECRET_KEY, publicKey: env.KHALTI_PUBLIC_KEY, baseUrl: env.KHALTI_BASE_URL || 'https://khalti.com' };
   } else {
     sandbox = await createKhaltiSandbox();
-    khalti = { mode: 'sandbox', secretKey: sandbox.secretKey, baseUrl: sandbox.baseUrl, checkoutUrl: `${sandbox.baseUrl}/checkout` };
+    khalti = {
+      mode: 'sandbox',
+      secretKey: sandbox.secretKey,
+      publicKey: sandbox.publicKey,
+      baseUrl: sandbox.baseUrl,
+      checkoutUrl: `${sandbox.baseUrl}/checkout`,
+      // SHOP_WIDGET=genuine: Khalti's real widget, for a test harness that routes its hosts to the sandbox.
+      genuineWidget: env.SHOP_WIDGET === 'genuine',
+    };
   }
   // Listen first: ePayment needs the shop's own URL (Khalti sends the customer back to it).
   const server = http.createServer();

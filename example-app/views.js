@@ -61,15 +61,15 @@ function statusOf(order) {
 }
 
 /**
- * The order page. `khalti` is `{ mode: 'sandbox', checkoutUrl }` (the sandbox's checkout page, opened
- * in a popup that posts the widget's onSuccess payload back) or `{ mode: 'live', publicKey }` (Khalti's
- * own widget). Either way the payload's token and amount go to POST /khalti/verify; the server decides.
+ * The order page. `khalti` is `{ widget: 'sandbox-page', checkoutUrl }` (the sandbox's checkout page,
+ * opened in a popup that posts the widget's onSuccess payload back) or `{ widget: 'genuine', publicKey }`
+ * (Khalti's own widget). Either way the payload's token and amount go to POST /khalti/verify; the server decides.
  */
 function orderPage(order, khalti) {
   const status = statusOf(order);
   const payable = order.status !== 'paid';
   const config = { ...khalti, orderId: order.id, productName: order.productName };
-  const widget = khalti.mode === 'live' ? `<script src="${KHALTI_WIDGET_SCRIPT}"></script>` : '';
+  const widget = khalti.widget === 'genuine' ? `<script src="${KHALTI_WIDGET_SCRIPT}"></script>` : '';
   const body = `<h1>Order ${escapeHtml(order.id)}</h1>
 <section id="order" data-order-id="${escapeHtml(order.id)}" data-amount="${order.amountPaisa}">
   <p>${escapeHtml(order.productName)} — <span id="price">${escapeHtml(rupees(order.amountPaisa))}</span></p>
@@ -120,7 +120,7 @@ if (payEpayment) {
 }
 
 const pay = document.getElementById('pay');
-if (pay && KHALTI.mode === 'sandbox') {
+if (pay && KHALTI.widget === 'sandbox-page') {
   const sandboxOrigin = new URL(KHALTI.checkoutUrl).origin;
   window.addEventListener('message', (event) => {
     if (event.origin !== sandboxOrigin || !event.data || event.data.source !== 'khalti-sandbox' || event.data.event !== 'success') return;
@@ -135,7 +135,7 @@ if (pay && KHALTI.mode === 'sandbox') {
     window.open(url.toString(), 'khalti-checkout', 'width=440,height=680');
   });
 }
-if (pay && KHALTI.mode === 'live') {
+if (pay && KHALTI.widget === 'genuine') {
   const checkout = new KhaltiCheckout({
     publicKey: KHALTI.publicKey,
     productIdentity: KHALTI.orderId,
