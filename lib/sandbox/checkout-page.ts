@@ -1,5 +1,6 @@
 // The sandbox's checkout page: a stand-in for Khalti's widget that pays with the test wallet credentials.
 
+import { escapeHtml, sandboxPage } from './page';
 import { TEST_MOBILES, TEST_MPIN, TEST_OTP } from './payments';
 
 export interface CheckoutParams {
@@ -8,10 +9,6 @@ export interface CheckoutParams {
   productIdentity: string;
   productName: string;
   productUrl: string;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** JSON for a `<script>` block: `<` escaped so no value can close the script. */
@@ -28,29 +25,9 @@ function scriptJson(value: unknown): string {
  */
 export function checkoutPage(params: CheckoutParams): string {
   const rupees = (Number(params.amount) / 100).toFixed(2);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Khalti sandbox checkout</title>
-<style>
-  body { font-family: system-ui, sans-serif; background: #f4f1fa; margin: 0; display: flex; justify-content: center; }
-  main { background: #fff; margin: 2rem 1rem; padding: 1.5rem 2rem; border-radius: 12px; max-width: 380px; width: 100%; box-shadow: 0 4px 24px #5c2d9122; }
-  h1 { color: #5c2d91; font-size: 1.25rem; margin: 0 0 .25rem; }
-  .sandbox { background: #fff3cd; color: #7a5b00; font-size: .8rem; padding: .35rem .6rem; border-radius: 6px; display: inline-block; }
-  label { display: block; margin-top: 1rem; font-size: .9rem; }
-  input { width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1rem; border: 1px solid #ccc; border-radius: 6px; margin-top: .25rem; }
-  button { margin-top: 1.25rem; width: 100%; padding: .7rem; font-size: 1rem; background: #5c2d91; color: #fff; border: 0; border-radius: 6px; cursor: pointer; }
-  .error { color: #b00020; margin-top: .75rem; min-height: 1.2em; }
-  .hint { color: #666; font-size: .8rem; margin-top: 1rem; }
-  [hidden] { display: none; }
-</style>
-</head>
-<body>
-<main>
-  <span class="sandbox">Sandbox — no real money moves</span>
-  <h1>Pay Rs. ${escapeHtml(rupees)} with Khalti</h1>
+  return sandboxPage(
+    'Khalti sandbox checkout',
+    `  <h1>Pay Rs. ${escapeHtml(rupees)} with Khalti</h1>
   <p id="product">${escapeHtml(params.productName)}</p>
   <form id="login">
     <label>Khalti ID (mobile)<input name="mobile" inputmode="numeric" autocomplete="off" placeholder="Enter khalti registered number" required></label>
@@ -63,9 +40,8 @@ export function checkoutPage(params: CheckoutParams): string {
   </form>
   <p id="done" hidden>Payment confirmed. You can close this window.</p>
   <p class="error" id="error" role="alert"></p>
-  <p class="hint">Test Khalti IDs ${TEST_MOBILES[0]}–${TEST_MOBILES[TEST_MOBILES.length - 1]}, MPIN ${TEST_MPIN}, OTP ${TEST_OTP}.</p>
-</main>
-<script>
+  <p class="hint">Test Khalti IDs ${TEST_MOBILES[0]}–${TEST_MOBILES[TEST_MOBILES.length - 1]}, MPIN ${TEST_MPIN}, OTP ${TEST_OTP}.</p>`,
+    `<script>
 const config = ${scriptJson({
     public_key: params.publicKey,
     amount: Number(params.amount),
@@ -123,8 +99,6 @@ document.getElementById('otp').addEventListener('submit', async (event) => {
     error.textContent = e.message;
   }
 });
-</script>
-</body>
-</html>
-`;
+</script>`,
+  );
 }
