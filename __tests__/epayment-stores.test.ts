@@ -1,44 +1,18 @@
 // ePayment's exactly-once guarantees on every real store: a paid pidx fulfils once under concurrent
 // returns and replays, is bound to one order, and a paid-and-abandoned pidx is found by reconcile().
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import request from 'supertest';
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import type { LedgerStore } from '../lib';
 import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
-import { PostgresStore } from '../lib/stores/postgres';
-import { RedisStore } from '../lib/stores/redis';
-import { SqliteStore } from '../lib/stores/sqlite';
 import { createShop, SECRET_KEY } from './helpers/app';
-import { PG_URL, REDIS_URL, uniqueName } from './helpers/services';
+import { realStores } from './helpers/real-stores';
+import { uniqueName } from './helpers/services';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'khx-epay-'));
-const table = uniqueName('khx_epay');
-const prefix = `${uniqueName('khxepay')}:`;
 let sandbox: KhaltiSandbox;
+const STORES = realStores('epay');
 
 beforeEach(async () => {
   sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
 });
 afterEach(() => sandbox.close());
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.end();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
-
-const STORES: Array<[string, () => LedgerStore]> = [
-  ['SqliteStore', () => new SqliteStore({ filename: path.join(dir, `${uniqueName('l')}.db`) })],
-  ['PostgresStore', () => new PostgresStore({ connectionString: PG_URL, table })],
-  ['RedisStore', () => new RedisStore({ url: REDIS_URL, prefix })],
-];
 
 const EPAYMENT = {
   returnUrl: 'https://shop.example/khalti/return',

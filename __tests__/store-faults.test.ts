@@ -1,43 +1,27 @@
 // A store that fails mid-flow fails closed (internal_error, nothing fulfilled), and the next request
 // after recovery completes normally — on every real store.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { LedgerStore } from '../lib';
 import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
-import { PostgresStore } from '../lib/stores/postgres';
 import { RedisStore } from '../lib/stores/redis';
-import { SqliteStore } from '../lib/stores/sqlite';
 import { createShop, SECRET_KEY } from './helpers/app';
-import { PG_URL, REDIS_URL, uniqueName } from './helpers/services';
+import { realStores } from './helpers/real-stores';
+import { REDIS_URL, uniqueName } from './helpers/services';
 
 let sandbox: KhaltiSandbox;
-const dir = mkdtempSync(path.join(tmpdir(), 'khx-faults-'));
-const table = uniqueName('khx_faults');
 const prefix = `${uniqueName('khxfaults')}:`;
+const STORES = realStores('faults');
 
 beforeEach(async () => {
   sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
 });
 afterEach(() => sandbox.close());
 afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.end();
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
-
-const STORES: Array<[string, () => LedgerStore]> = [
-  ['SqliteStore', () => new SqliteStore({ filename: path.join(dir, `${Math.random().toString(36).slice(2)}.db`) })],
-  ['PostgresStore', () => new PostgresStore({ connectionString: PG_URL, table })],
-  ['RedisStore', () => new RedisStore({ url: REDIS_URL, prefix })],
-];
 
 /** `store`, except that `method` throws the first time it is called. */
 function failingOnce(store: LedgerStore, method: 'claim' | 'markVerified'): LedgerStore {
