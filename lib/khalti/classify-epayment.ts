@@ -1,6 +1,6 @@
 // Khalti ePayment (KPG-2) answers → typed outcomes: initiate and lookup. Pure functions, no I/O.
 
-import { parseObject, type AuthFailed, type RawResponse, type Unavailable } from './classify';
+import { authFailure, isServerTrouble, parseObject, type AuthFailed, type RawResponse, type Unavailable } from './classify';
 
 /** What `POST /api/v2/epayment/initiate/` takes (snake_case, as Khalti names the fields). */
 export interface EpaymentInitiateRequest {
@@ -69,13 +69,6 @@ export function normalizeLookupStatus(value: unknown): LookupStatus {
   if (typeof value !== 'string') return 'unknown';
   return STATUSES[value.trim().toLowerCase().replace(/[\s_]+/g, ' ')] ?? 'unknown';
 }
-
-function authFailure(response: RawResponse, body: Record<string, unknown> | null): AuthFailed | undefined {
-  if (response.status !== 401 && response.status !== 403) return undefined;
-  return { kind: 'auth_failed', httpStatus: response.status, detail: typeof body?.detail === 'string' ? body.detail : null };
-}
-
-const isServerTrouble = (status: number): boolean => status >= 500 || status === 429 || status === 408;
 
 /** Field messages of a validation error body: every `field: [messages]` entry. */
 function fieldErrors(body: Record<string, unknown> | null): Record<string, string[]> {

@@ -69,12 +69,14 @@ export function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-function authFailure(response: RawResponse, body: Record<string, unknown> | null): AuthFailed {
+/** An HTTP 401/403 means Khalti refused our secret key: that outcome, else `undefined`. */
+export function authFailure(response: RawResponse, body: Record<string, unknown> | null): AuthFailed | undefined {
+  if (response.status !== 401 && response.status !== 403) return undefined;
   return { kind: 'auth_failed', httpStatus: response.status, detail: typeof body?.detail === 'string' ? body.detail : null };
 }
 
 /** Errors answered for server trouble, not a decision about this payment. */
-function isServerTrouble(status: number): boolean {
+export function isServerTrouble(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;
 }
 
@@ -85,7 +87,8 @@ function isNonEmptyString(value: unknown): value is string {
 /** Classify an answer of `POST /api/v2/payment/verify/`. Anything odd is `unavailable` (outcome unknown). */
 export function classifyVerify(response: RawResponse): VerifyOutcome {
   const body = parseObject(response.text);
-  if (response.status === 401 || response.status === 403) return authFailure(response, body);
+  const auth = authFailure(response, body);
+  if (auth) return auth;
   if (isServerTrouble(response.status)) return { kind: 'unavailable', reason: 'server_error', httpStatus: response.status };
   if (response.status >= 400) return { kind: 'rejected', httpStatus: response.status, body };
   if (response.status !== 200 || body === null) {
@@ -104,7 +107,8 @@ export function classifyVerify(response: RawResponse): VerifyOutcome {
 /** Classify an answer of `GET /api/v2/payment/status/`. A 4xx may carry a valid state body: parse first. */
 export function classifyStatus(response: RawResponse): StatusOutcome {
   const body = parseObject(response.text);
-  if (response.status === 401 || response.status === 403) return authFailure(response, body);
+  const auth = authFailure(response, body);
+  if (auth) return auth;
   const state = STATUS_STATES.find((s) => s === body?.state);
   if (body !== null && state !== undefined && response.status < 500) return { kind: 'status', state, body };
   if (isServerTrouble(response.status)) return { kind: 'unavailable', reason: 'server_error', httpStatus: response.status };
