@@ -6,7 +6,7 @@ import { PIDX_KEY_PREFIX, type Outcome } from './flow';
 import type { KhaltiClient } from './khalti/client';
 import type { EpaymentInitiateRequest } from './khalti/classify-epayment';
 import type { LedgerStore } from './ledger/store';
-import type { Log } from './log';
+import { describeError, type Log } from './log';
 import type { Config, EpaymentOrderInfo } from './options';
 import { ORDER_ID_PATTERN } from './request';
 
@@ -25,10 +25,6 @@ const fail = (code: ConstructorParameters<typeof KhaltiError>[0], init?: Constru
   ok: false,
   error: new KhaltiError(code, init),
 });
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : typeof error;
-}
 
 /**
  * Start an ePayment for an order. The amount is never the client's: it is `expectedAmount(orderId)`.
@@ -55,7 +51,7 @@ export class EpaymentInitiator<Req> {
     try {
       orderId = this.#config.getOrderId ? await this.#config.getOrderId(req) : (body as Record<string, unknown> | undefined)?.orderId;
     } catch (error) {
-      this.#log('error', 'getOrderId threw', { error: describe(error) });
+      this.#log('error', 'getOrderId threw', { error: describeError(error) });
       return fail('internal_error');
     }
     if (typeof orderId !== 'string' || !ORDER_ID_PATTERN.test(orderId)) return fail('invalid_request', { details: ['orderId'] });
@@ -66,7 +62,7 @@ export class EpaymentInitiator<Req> {
       amount = await this.#config.expectedAmount(orderId, req);
       if (amount !== null && amount !== undefined && epayment.orderInfo) info = await epayment.orderInfo(orderId, req);
     } catch (error) {
-      this.#log('error', 'expectedAmount or orderInfo threw', { orderId, error: describe(error) });
+      this.#log('error', 'expectedAmount or orderInfo threw', { orderId, error: describeError(error) });
       return fail('internal_error');
     }
     if (amount === null || amount === undefined) return fail('order_not_found');
@@ -126,7 +122,7 @@ export class EpaymentInitiator<Req> {
       else await this.#store.endLease(key, owner, now);
       return undefined;
     } catch (error) {
-      this.#log('error', 'the ledger store failed; failing closed', { orderId, error: describe(error) });
+      this.#log('error', 'the ledger store failed; failing closed', { orderId, error: describeError(error) });
       return fail('internal_error');
     }
   }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, KhaltiError, type VerifyErrorCode } from './errors';
 import type { KhaltiClient } from './khalti/client';
-import type { Log } from './log';
+import { describeError, type Log } from './log';
 import type { Config, VerificationFailure, VerifiedPayment } from './options';
 import { createRequestParser, FROM_BODY, type VerifyRequest } from './request';
 import type { LedgerStore, PaymentRecord } from './ledger/store';
@@ -510,10 +510,4 @@ function paymentOf(record: PaymentRecord): Pick<VerifiedPayment, 'transactionId'
 function storedFailureCode(record: PaymentRecord): VerifyErrorCode {
   const code = record.failureCode as VerifyErrorCode | null;
   return code !== null && code in ERROR_CODES ? code : 'internal_error';
-}
-
-/** An error's name and message for a log line (the log scrubs the secret key); never a stack. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
-  return typeof error;
 }

@@ -10,6 +10,12 @@ export function maskToken(token: string): string {
   return `${token.slice(0, 4)}…`;
 }
 
+/** An error's name and message for a log line (the log scrubs the secret key); never a stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  return typeof error;
+}
+
 export interface Log {
   (level: Level, message: string, fields?: Fields): void;
 }
