@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { KhaltiError } from './errors';
-import { PIDX_KEY_PREFIX, type Outcome } from './flow';
+import { askExpectedAmount, PIDX_KEY_PREFIX, type Outcome } from './flow';
 import type { KhaltiClient } from './khalti/client';
 import type { EpaymentInitiateRequest } from './khalti/classify-epayment';
 import type { LedgerStore } from './ledger/store';
@@ -56,18 +56,13 @@ export class EpaymentInitiator<Req> {
     }
     if (typeof orderId !== 'string' || !ORDER_ID_PATTERN.test(orderId)) return fail('invalid_request', { details: ['orderId'] });
 
-    let amount: unknown;
+    const amount = await askExpectedAmount(this.#config, this.#log, orderId, req);
+    if (amount instanceof KhaltiError) return { ok: false, error: amount };
     let info: EpaymentOrderInfo = {};
     try {
-      amount = await this.#config.expectedAmount(orderId, req);
-      if (amount !== null && amount !== undefined && epayment.orderInfo) info = await epayment.orderInfo(orderId, req);
+      if (epayment.orderInfo) info = await epayment.orderInfo(orderId, req);
     } catch (error) {
-      this.#log('error', 'expectedAmount or orderInfo threw', { orderId, error: describeError(error) });
-      return fail('internal_error');
-    }
-    if (amount === null || amount === undefined) return fail('order_not_found');
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
-      this.#log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId });
+      this.#log('error', 'orderInfo threw', { orderId, error: describeError(error) });
       return fail('internal_error');
     }
 

@@ -222,18 +222,8 @@ export class VerificationFlow<Req> {
 
   /** The order's price from the app, checked: a positive whole number of paisa, or a failure. */
   async #expectedAmount(orderId: string, req: Req, context: FailureContext): Promise<number | FlowFailure> {
-    let expected: unknown;
-    try {
-      expected = await this.#config.expectedAmount(orderId, req);
-    } catch (error) {
-      this.#log('error', 'expectedAmount threw', { orderId, error: describeError(error) });
-      return new FlowFailure(new KhaltiError('internal_error'), context);
-    }
-    if (expected === null || expected === undefined) return new FlowFailure(new KhaltiError('order_not_found'), context);
-    if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected <= 0) {
-      this.#log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId });
-      return new FlowFailure(new KhaltiError('internal_error'), context);
-    }
+    const expected = await askExpectedAmount(this.#config, this.#log, orderId, req);
+    if (expected instanceof KhaltiError) return new FlowFailure(expected, context);
     context.expectedAmount = expected;
     return expected;
   }
@@ -493,6 +483,26 @@ export class VerificationFlow<Req> {
       return undefined;
     }
   }
+}
+
+/**
+ * The order's price from the app's `expectedAmount`, checked: a positive whole number of paisa, or the
+ * error to answer (`order_not_found` for null/undefined, `internal_error` if it threw or returned nonsense).
+ */
+export async function askExpectedAmount<Req>(config: Config<Req>, log: Log, orderId: string, req: Req): Promise<number | KhaltiError> {
+  let expected: unknown;
+  try {
+    expected = await config.expectedAmount(orderId, req);
+  } catch (error) {
+    log('error', 'expectedAmount threw', { orderId, error: describeError(error) });
+    return new KhaltiError('internal_error');
+  }
+  if (expected === null || expected === undefined) return new KhaltiError('order_not_found');
+  if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected <= 0) {
+    log('error', 'expectedAmount must return a positive whole number of paisa, or null', { orderId });
+    return new KhaltiError('internal_error');
+  }
+  return expected;
 }
 
 /** Ledger keys of ePayment payments are `pidx:<pidx>`; widget payments are keyed by their token. */
