@@ -1,6 +1,6 @@
 // Outcomes → HTTP responses: the one place that writes the endpoint's JSON bodies.
 
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { isKhaltiError, KhaltiError } from './errors';
 
 /** The failure body of the contract. */
@@ -28,13 +28,39 @@ export function renderError(error: unknown): RenderedError {
   return { status: known.statusCode, headers, body };
 }
 
-/** Send `renderError(error)` on an Express response. */
-export function sendError(res: Response, error: unknown): void {
+/** Send `renderError(error)` on an Express (or plain Node) response. */
+export function sendError(res: ServerResponse, error: unknown): void {
   const { status, headers, body } = renderError(error);
-  res.status(status).set(headers).json(body);
+  writeJson(res, status, headers, JSON.stringify(body));
 }
 
 /** Send a 200 body. */
-export function sendSuccess(res: Response, body: object): void {
-  res.status(200).set('Cache-Control', 'no-store').json(body);
+export function sendSuccess(res: ServerResponse, body: object): void {
+  writeJson(res, 200, NO_STORE, JSON.stringify(body));
+}
+
+/**
+ * A response rendered once, sent many times: for the hot refusals (`overloaded`) a flood repeats,
+ * so each costs a header write and nothing else.
+ */
+export function prerenderError(error: KhaltiError): (res: ServerResponse) => void {
+  const { status, headers, body } = renderError(error);
+  const json = JSON.stringify(body);
+  return (res) => writeJson(res, status, headers, json);
+}
+
+const NO_STORE: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
+
+/**
+ * Write a JSON body with Node's own `writeHead`/`end`, not Express' `res.json()`: that hashes every
+ * body for an ETag, which a payment answer must not have (it is `no-store`) and which cost ~5 % of a
+ * verification. Headers the app set earlier (CORS, request ids) are kept; ours win on a clash.
+ */
+function writeJson(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>, json: string): void {
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(json)),
+  });
+  res.end(json);
 }

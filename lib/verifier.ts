@@ -9,7 +9,7 @@ import { createLog, type Log } from './log';
 import { EpaymentInitiator } from './epayment-initiate';
 import { parseOptions, type Config, type KhaltiVerifierOptions } from './options';
 import { TOKEN_PATTERN } from './request';
-import { sendError, sendSuccess } from './respond';
+import { prerenderError, sendError, sendSuccess } from './respond';
 
 /** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
 export interface KhaltiVerifierRouter extends Router {
@@ -22,6 +22,9 @@ export interface KhaltiVerifierRouter extends Router {
 }
 
 const ACCEPTED_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
+/** The refusal a flood repeats thousands of times a second, rendered once. */
+const sendOverloaded = prerenderError(new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }));
 
 /**
  * Build the router that mounts `POST {path}` (default `/khalti/verify`). Options are validated here,
@@ -47,7 +50,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
   // so a flood cannot starve the verifications already in flight. (The flow checks again at claim.)
   const refuseWhenFull: RequestHandler = (_req, res, next) => {
     if (flow.inFlight < config.maxInFlight) return next();
-    sendError(res, new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }));
+    sendOverloaded(res);
   };
 
   // JSON or form bodies only, read by our own parsers on our routes only (whether or not the app parsed them).
