@@ -14,6 +14,23 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(0);
   });
 
+  it('keeps an order bound to its paid token while other tokens of it come and go', async () => {
+    // An order's tokens are held as one string until a second token arrives: exercise 1 → 3 → 1 → 2.
+    const store = new MemoryStore();
+    const claim = (token: string, now: number) => store.claim({ token, orderId: 'o1', amount: 1000, owner: token, now, leaseMs: 10 });
+    expect((await claim('t1', 0)).status).toBe('claimed');
+    expect((await claim('t2', 20)).status).toBe('claimed');
+    expect((await claim('t3', 40)).status).toBe('claimed');
+    expect(await store.release('t2', 't2')).toBe(true);
+    expect(await store.release('t3', 't3')).toBe(true);
+    expect(await store.markVerified('t1', 't1', { transactionId: 'idx-1', khalti: null, now: 41 })).toBe('verified');
+    const late = await claim('t4', 60);
+    expect(late.status).toBe('order_conflict');
+    expect(late.record.token).toBe('t1');
+    expect(await store.release('t1', 't1')).toBe(false); // verified records are never released
+    expect(store.size).toBe(1);
+  });
+
   it('refuses to run the conformance suite without a test runner', () => {
     const scope = globalThis as { describe?: unknown };
     const saved = scope.describe;

@@ -1,5 +1,5 @@
 // Bench process: one target server. argv: kind (baseline | ceiling | verifier) [store] [khaltiUrl secretKey].
-// IPC: { stats: true } → peak RSS and fulfilment counts; { audit: tokens } → which of them the ledger lacks.
+// IPC: { stats: true } → peak RSS and fulfilment counts; { audit: tokens, prefix } → which of them the ledger lacks.
 const express = require('express');
 const axios = require('axios');
 const { mkdtempSync } = require('node:fs');
@@ -81,16 +81,21 @@ process.on('message', async (message) => {
       fulfilled: fulfilments.size,
       duplicates,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      refusalMs,
       cpuShare: (cpu.user + cpu.system) / 1000 / (Date.now() - startedAt),
     });
   } else if (message.audit) {
+    // { audit: tokens Khalti completed, prefix }: only the tokens of that run (not a warm-up's) count.
     const missing = [];
     for (const token of message.audit) {
       const record = await store.get(token);
       if (!record || record.state !== 'fulfilled' || fulfilments.get(token) !== 1) missing.push(token);
     }
-    const notAtKhalti = [...fulfilments.keys()].filter((token) => !message.audit.includes(token));
-    process.send({ missing, notAtKhalti });
+    const atKhalti = new Set(message.audit);
+    const fulfilled = [...fulfilments.keys()].filter((token) => token.startsWith(message.prefix));
+    const notAtKhalti = fulfilled.filter((token) => !atKhalti.has(token));
+    process.send({ missing, notAtKhalti, fulfilled: fulfilled.length });
   }
 });
 
@@ -99,6 +104,18 @@ const server = app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () =>
   process.send({ ready: true, url: `http://127.0.0.1:${server.address().port}` }),
 );
 server.keepAliveTimeout = 60_000;
+
+// KHX_BENCH_TIME_REFUSALS=1: time each 503 inside the server (request event → response finished), so the
+// report can tell the server's share of a refusal's latency from the network's and the load generator's.
+const refusalMs = [];
+if (process.env.KHX_BENCH_TIME_REFUSALS === '1') {
+  server.on('request', (_req, res) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      if (res.statusCode === 503) refusalMs.push(performance.now() - started);
+    });
+  });
+}
 
 // Exit cleanly on SIGTERM, so a CPU profile (KHX_BENCH_PROFILE) is written.
 process.once('SIGTERM', () => process.exit(0));

@@ -32,7 +32,8 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements LedgerStore {
   readonly maxRecords: number;
   readonly #byToken = new Map<string, PaymentRecord>();
-  readonly #tokensByOrder = new Map<string, Set<string>>();
+  /** An order's tokens: a lone token as itself (nearly every order), a Set only for two or more. */
+  readonly #tokensByOrder = new Map<string, string | Set<string>>();
   readonly #warn: (message: string) => void;
   #warned = false;
 
@@ -44,16 +45,14 @@ export class MemoryStore implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const existing = this.#byToken.get(input.token) ?? null;
-    const sameOrder = [...(this.#tokensByOrder.get(input.orderId) ?? [])].flatMap((token) => this.#byToken.get(token) ?? []);
+    const sameOrder = this.#tokensOf(input.orderId).flatMap((token) => this.#byToken.get(token) ?? []);
     const decision = decideClaim(existing, sameOrder, input);
     if (decision.kind === 'answer') return { ...decision.result, record: copy(decision.result.record) };
     if (!existing) this.#makeRoom();
     const record = existing ? Object.assign(existing, takenOver(existing, input)) : newClaim(input);
     if (!existing) {
       this.#byToken.set(record.token, record);
-      let tokens = this.#tokensByOrder.get(record.orderId);
-      if (!tokens) this.#tokensByOrder.set(record.orderId, (tokens = new Set()));
-      tokens.add(record.token);
+      this.#addToOrder(record);
     }
     return claimed(copy(record), decision);
   }
@@ -61,7 +60,7 @@ export class MemoryStore implements LedgerStore {
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return 'not_owner';
-    const paidElsewhere = [...(this.#tokensByOrder.get(record.orderId) ?? [])].some(
+    const paidElsewhere = this.#tokensOf(record.orderId).some(
       (other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''),
     );
     Object.assign(record, { transactionId: input.transactionId, khalti: clone(input.khalti), updatedAt: input.now });
@@ -109,8 +108,23 @@ export class MemoryStore implements LedgerStore {
   #forget(record: PaymentRecord): void {
     this.#byToken.delete(record.token);
     const tokens = this.#tokensByOrder.get(record.orderId);
-    tokens?.delete(record.token);
-    if (tokens?.size === 0) this.#tokensByOrder.delete(record.orderId);
+    if (tokens === record.token) this.#tokensByOrder.delete(record.orderId);
+    else if (tokens instanceof Set) {
+      tokens.delete(record.token);
+      if (tokens.size === 1) this.#tokensByOrder.set(record.orderId, tokens.values().next().value as string);
+    }
+  }
+
+  #tokensOf(orderId: string): string[] {
+    const tokens = this.#tokensByOrder.get(orderId);
+    return tokens === undefined ? [] : typeof tokens === 'string' ? [tokens] : [...tokens];
+  }
+
+  #addToOrder(record: PaymentRecord): void {
+    const tokens = this.#tokensByOrder.get(record.orderId);
+    if (tokens === undefined) this.#tokensByOrder.set(record.orderId, record.token);
+    else if (typeof tokens === 'string') this.#tokensByOrder.set(record.orderId, new Set([tokens, record.token]));
+    else tokens.add(record.token);
   }
 
   /** At the cap, evict the oldest settled record (Map order is insertion order), or refuse. */
