@@ -30,6 +30,25 @@ describe('POST /khalti/verify — success', () => {
     expect((await shop.router.store.get(TOKEN))?.state).toBe('fulfilled');
   });
 
+  it('keeps headers the app set before it, adds no ETag, and sends JSON with its length', async () => {
+    const stamp: express.RequestHandler = (_req, res, next) => {
+      res.set({ 'X-Request-Id': 'req-42', 'Cache-Control': 'public, max-age=60' });
+      next();
+    };
+    const shop = createShop({ before: [stamp] });
+    nockVerify().reply(200, verifySuccess());
+    for (const response of [
+      await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' }),
+      await shop.post({ token: TOKEN, amount: 1000, orderId: 'NOPE' }),
+    ]) {
+      expect(response.headers['x-request-id']).toBe('req-42');
+      expect(response.headers['cache-control']).toBe('no-store'); // ours wins on a clash
+      expect(response.headers.etag).toBeUndefined();
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(response.body)));
+    }
+  });
+
   it('replays a fulfilled payment without calling Khalti or onVerified again', async () => {
     const shop = createShop();
     nockVerify().reply(200, verifySuccess());

@@ -76,23 +76,62 @@ async function postgresGrowth(samples, sizes, url) {
   return rows;
 }
 
-/** The memory store does not grow without limit: fill past its cap and show its size and cost. */
+/** A Khalti verify answer of the usual size (the sandbox's shape), as a MemoryStore record holds it. */
+function khaltiAnswer(token, i) {
+  return {
+    idx: `Idx${String(i).padStart(19, '0')}`,
+    type: { idx: 'LFVwXcpatxOTo7Vdj38Z4H', name: 'Wallet payment' },
+    state: { idx: 'DhvMj9hdRufLqkP8ZY4d8g', name: 'Completed', template: 'is complete' },
+    amount: 1000,
+    fee_amount: 30,
+    refunded: false,
+    created_on: '2026-11-25T17:00:00.000000+05:45',
+    ebanker: null,
+    user: { idx: 'WDBfLv4Ej4BG6wHnBx4VCe', name: 'Test User', mobile: '98XXXXXXX1' },
+    merchant: { idx: 'UM75Gm2gWmZvA4TPwkwZye', name: 'Test Merchant', mobile: 'merchant@example.com' },
+    token,
+  };
+}
+
+/** Live heap in bytes, after a full collection when `--expose-gc` is on (npm run bench sets it), else null. */
+function liveHeap() {
+  if (typeof global.gc !== 'function') return null;
+  global.gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * The memory store does not grow without limit: fill past its cap with records of the usual size and
+ * show its size, its cost per payment and the live heap it holds at the cap.
+ */
 async function memoryBound(samples) {
   const { MemoryStore } = require('khalti-express');
   const warnings = [];
   const store = new MemoryStore({ warn: (message) => warnings.push(message) });
   const rows = [];
-  const heapBefore = process.memoryUsage().heapUsed;
+  const heapBefore = liveHeap();
+  let heapAtCap = null;
   for (const size of [1_000, store.maxRecords, store.maxRecords + 50_000]) {
     for (let i = store.size; i < size; i += 1) {
       const token = `fill_mem_${i}`;
+      const khalti = khaltiAnswer(token, i);
       await store.claim({ token, orderId: `F-${i}`, amount: 1000, owner: 'o', now: i, leaseMs: 1 });
-      await store.markVerified(token, 'o', { transactionId: 'x', khalti: null, now: i });
-      await store.markFulfilled(token, 'o', { ok: true }, i);
+      await store.markVerified(token, 'o', { transactionId: khalti.idx, khalti, now: i });
+      await store.markFulfilled(token, 'o', { ok: true, orderId: `F-${i}`, amount: 1000, transactionId: khalti.idx, replayed: false }, i);
     }
+    if (size === store.maxRecords) heapAtCap = liveHeap();
     rows.push({ store: 'Memory', records: size, held: store.size, ...(await cycles(store, samples, `mem_${size}`)) });
   }
-  return { rows, warned: warnings.length === 1, heapMb: round((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024, 0) };
+  const heapAfter = liveHeap();
+  const grew = (at) => (heapBefore === null || at === null ? null : at - heapBefore);
+  return {
+    rows,
+    warned: warnings.length === 1,
+    maxRecords: store.maxRecords,
+    heapAtCapMb: grew(heapAtCap) === null ? null : round(grew(heapAtCap) / 1024 / 1024, 0),
+    heapAfterMb: grew(heapAfter) === null ? null : round(grew(heapAfter) / 1024 / 1024, 0),
+    bytesPerRecord: grew(heapAtCap) === null ? null : round(grew(heapAtCap) / store.maxRecords, 0),
+  };
 }
 
 module.exports = { SIZES, sqliteGrowth, postgresGrowth, memoryBound };

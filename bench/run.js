@@ -1,7 +1,7 @@
 // `npm run bench`: throughput against a baseline, overload with a slow Khalti, and ledger growth.
 // Everything on loopback, each server in its own process; writes bench/results.md and prints it.
 //
-// Options: --runs N (3) --duration S (5) --connections N (50) --out FILE (bench/results.md)
+// Options: --runs N (5) --duration S (5) --connections N (50) --out FILE (bench/results.md)
 //          --smoke (one short run of a few targets, for the test suite) --skip-growth --skip-overload
 const { writeFileSync } = require('node:fs');
 const os = require('node:os');
@@ -15,7 +15,7 @@ const { median, percentile, round, mb } = require('./stats');
 
 const { values: args } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     out: { type: 'string', default: path.join(__dirname, 'results.md') },
@@ -263,9 +263,14 @@ function report({ summary, overloadResult, growthResult, started }) {
       ),
     );
     if (growthResult.memory) {
+      const m = growthResult.memory;
       lines.push(
         '',
-        `MemoryStore is bounded: at \`maxRecords\` (default 100,000) it evicts its oldest settled payments (warned once: ${growthResult.memory.warned ? 'yes' : 'no'}), so it holds 100,000 records however many it saw; the heap grew by ${growthResult.memory.heapMb} MB at the cap.`,
+        `MemoryStore is bounded: at \`maxRecords\` (default ${m.maxRecords.toLocaleString('en')}) it evicts its oldest settled payments (warned once: ${m.warned ? 'yes' : 'no'}), so it holds ${m.maxRecords.toLocaleString('en')} records however many it saw. ${
+          m.heapAtCapMb === null
+            ? 'Live heap not measured (run with `node --expose-gc`).'
+            : `With Khalti answers of the usual size its live heap grew by ${m.heapAtCapMb} MB at the cap (about ${m.bytesPerRecord} bytes per payment) and was ${m.heapAfterMb} MB after ${(50_000).toLocaleString('en')} more.`
+        }`,
       );
     }
   }
