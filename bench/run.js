@@ -112,23 +112,24 @@ async function throughput(khalti) {
   return summary;
 }
 
-async function overload(khalti, normalRps) {
-  const target = await start('target-server.js', ['verifier', 'memory', khalti.baseUrl, khalti.secretKey], { KHX_BENCH_TIME_REFUSALS: '1' });
+/** The overload scenario against khalti-express with `store` ('memory' | 'sqlite'). */
+async function overload(khalti, store, normalRps) {
+  const target = await start('target-server.js', ['verifier', store, khalti.baseUrl, khalti.secretKey], { KHX_BENCH_TIME_REFUSALS: '1' });
   // Warm it briefly (a shop's server has run before the flood): JIT-compiled paths and pooled
   // connections to Khalti, not a cold start, are what the flood meets.
   await measure(target.url, 1);
   const client = await start('overload-client.js');
   let stopped = false;
   await ask(khalti.child, { latencyMs: OVERLOAD.slowMs });
-  log(`overload: ${OVERLOAD.connections} connections, Khalti answering after ${OVERLOAD.slowMs} ms`);
+  log(`overload (${store}): ${OVERLOAD.connections} connections, Khalti answering after ${OVERLOAD.slowMs} ms`);
   const finished = new Promise((resolve) => client.child.once('message', resolve));
   const loadStartedAt = Date.now();
-  client.child.send({ url: target.url, connections: OVERLOAD.connections, prefix: `${process.pid}ovl`, rampMs: OVERLOAD.rampMs });
+  client.child.send({ url: target.url, connections: OVERLOAD.connections, prefix: `${process.pid}ovl${store}`, rampMs: OVERLOAD.rampMs });
   const health = pollHealth({ url: target.url, everyMs: 100, shouldStop: () => stopped });
   await new Promise((resolve) => setTimeout(resolve, OVERLOAD.seconds * 1000));
   const fastAt = Date.now();
   await ask(khalti.child, { latencyMs: 0 });
-  log('overload: Khalti fast again');
+  log(`overload (${store}): Khalti fast again`);
   await new Promise((resolve) => setTimeout(resolve, OVERLOAD.recoverSeconds * 1000));
   client.child.send({ stop: true });
   const { results: raw, loopDelayP99Ms: clientLoopP99, loopDelayMaxMs: clientLoopMax } = await finished;
@@ -138,7 +139,7 @@ async function overload(khalti, normalRps) {
   // Let the last in-flight verifications settle before auditing the ledger against Khalti's record.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const { completed } = await ask(khalti.child, { completed: true });
-  const prefix = `bench_${process.pid}ovl_`;
+  const prefix = `bench_${process.pid}ovl${store}_`;
   const mine = completed.filter((token) => token.startsWith(prefix));
   const audit = await ask(target.child, { audit: mine, prefix });
   const stats = await ask(target.child, { stats: true });
@@ -206,7 +207,7 @@ async function growth() {
   return { rows, memory };
 }
 
-function report({ summary, overloadResult, growthResult, started }) {
+function report({ summary, overloadResults, growthResult, started }) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '# khalti-express benchmark results',
@@ -225,28 +226,33 @@ function report({ summary, overloadResult, growthResult, started }) {
     '',
     `Fulfilled twice: ${summary.reduce((sum, r) => sum + (r.duplicates ?? 0), 0)} tokens.`,
   ];
-  if (overloadResult) {
-    const o = overloadResult;
+  if (overloadResults.length > 0) {
+    // One column per store; `cell(o)` renders a check for one run.
+    const row = (check, cell, target) => `| ${check} | ${overloadResults.map((o) => cell(o)).join(' | ')} | ${target} |`;
     lines.push(
       '',
       '## Overload and a slow Khalti',
       '',
-      `${OVERLOAD.connections} connections (arriving over ${OVERLOAD.rampMs} ms, from a load generator in its own process) against khalti-express + MemoryStore (maxInFlight 256, timeoutMs 10000; warmed first by 1 s of normal traffic) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s. Clients honour Retry-After; the health route is polled every 100 ms from the driver.`,
+      `${OVERLOAD.connections} connections (arriving over ${OVERLOAD.rampMs} ms, from a load generator in its own process) against khalti-express (maxInFlight 256, timeoutMs 10000; warmed first by 1 s of normal traffic) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s; once with each store. Clients honour Retry-After; the health route is polled every 100 ms from the driver.`,
       '',
-      '| check | result | target |',
-      '|---|---|---|',
-      `| refused with 503 \`overloaded\` while slow | ${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After | all with Retry-After |`,
-      `| p99 latency of a 503 once all users arrived (${o.refusedSteadyCount} refusals; p50 ${round(o.refusedP50)} ms) | ${round(o.refusedP99)} ms | < 50 ms |`,
-      `| p99 latency of a 503 while the ${OVERLOAD.connections} users were still connecting (${o.refusedArrivingCount} refusals) | ${round(o.refusedArrivingP99)} ms | — |`,
-      `| time of a 503 inside the server (request → response finished), p99 / max | ${round(o.refusalServerP99, 2)} / ${round(o.refusalServerMax)} ms | — |`,
-      `| longest wait of a served request | ${round(o.servedMaxMs, 0)} ms | ≤ ${o.budgetMs} ms (4 × timeoutMs + 1 s) |`,
-      `| other errors | ${o.otherErrors} | 0 |`,
-      `| peak RSS | ${mb(o.maxRss)} MB | < 250 MB |`,
-      `| health route while overloaded | ${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms | always answers |`,
-      `| the server's event-loop delay, p99 / max, and CPU | ${round(o.loopDelayP99)} / ${round(o.loopDelayMax)} ms; ${round(o.cpuShare * 100, 0)} % of one core on average | — |`,
-      `| the load generator's own event-loop delay, p99 / max | ${round(o.clientLoopP99)} / ${round(o.clientLoopMax)} ms | — |`,
-      `| back to normal after Khalti recovers | ${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s) | ≤ 5 s |`,
-      `| ledger vs Khalti | ${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice | 0 unrecorded, 0 twice |`,
+      `| check | ${overloadResults.map((o) => o.storeName).join(' | ')} | target |`,
+      `|---|${overloadResults.map(() => '---|').join('')}---|`,
+      row('refused with 503 `overloaded` while slow', (o) => `${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After`, 'all with Retry-After'),
+      row('p99 latency of a 503 once all users arrived', (o) => `${round(o.refusedP99)} ms (${o.refusedSteadyCount} refusals; p50 ${round(o.refusedP50)} ms)`, '< 50 ms'),
+      row(`p99 latency of a 503 while the ${OVERLOAD.connections} users were still connecting`, (o) => `${round(o.refusedArrivingP99)} ms (${o.refusedArrivingCount} refusals)`, '—'),
+      row('time of a 503 inside the server (request → response finished), p99 / max', (o) => `${round(o.refusalServerP99, 2)} / ${round(o.refusalServerMax, 2)} ms`, '—'),
+      row('longest wait of a served request', (o) => `${round(o.servedMaxMs, 0)} ms`, `≤ ${overloadResults[0].budgetMs} ms (4 × timeoutMs + 1 s)`),
+      row('other errors', (o) => o.otherErrors, '0'),
+      row('peak RSS', (o) => `${mb(o.maxRss)} MB`, '< 250 MB'),
+      row('health route while overloaded', (o) => `${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms`, 'always answers'),
+      row("the server's event-loop delay, p99 / max, and CPU", (o) => `${round(o.loopDelayP99)} / ${round(o.loopDelayMax)} ms; ${round(o.cpuShare * 100, 0)} % of one core on average`, '—'),
+      row("the load generator's own event-loop delay, p99 / max", (o) => `${round(o.clientLoopP99)} / ${round(o.clientLoopMax)} ms`, '—'),
+      row('back to normal after Khalti recovers', (o) => `${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s)`, '≤ 5 s'),
+      row(
+        'ledger vs Khalti',
+        (o) => `${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice`,
+        '0 unrecorded, 0 twice',
+      ),
     );
   }
   if (growthResult) {
@@ -282,10 +288,17 @@ async function main() {
   const khalti = await start('khalti-server.js');
   try {
     const summary = await throughput(khalti);
-    const memoryRow = summary.find((r) => r.name.includes('MemoryStore'));
-    const overloadResult = args['skip-overload'] ? null : await overload(khalti, memoryRow.rps);
+    // Overload with the development store and with the single-machine production store: MemoryStore
+    // keeps its records on the JavaScript heap, SqliteStore does not, and peak RSS shows the difference.
+    const overloadResults = [];
+    if (!args['skip-overload']) {
+      const memoryRow = summary.find((r) => r.name === 'khalti-express + MemoryStore');
+      const sqliteRow = summary.find((r) => r.name === 'khalti-express + SqliteStore') ?? memoryRow;
+      overloadResults.push({ storeName: 'MemoryStore', ...(await overload(khalti, 'memory', memoryRow.rps)) });
+      overloadResults.push({ storeName: 'SqliteStore', ...(await overload(khalti, 'sqlite', sqliteRow.rps)) });
+    }
     const growthResult = args['skip-growth'] ? null : await growth();
-    const text = report({ summary, overloadResult, growthResult, started });
+    const text = report({ summary, overloadResults, growthResult, started });
     if (!SMOKE || args.out !== path.join(__dirname, 'results.md')) writeFileSync(args.out, text);
     process.stdout.write(text);
   } finally {
