@@ -76,21 +76,19 @@ async function postgresGrowth(samples, sizes, url) {
   return rows;
 }
 
-/** A Khalti verify answer of the usual size (the sandbox's shape), as a MemoryStore record holds it. */
-function khaltiAnswer(token, i) {
-  return {
+/**
+ * The verify answer the sandbox gives for a completed payment (its own `transactionRecord`, from the
+ * build), as a MemoryStore record holds it. Each payment gets its own 22-character idx.
+ */
+function khaltiAnswer(transactionRecord, token, i) {
+  return transactionRecord({
     idx: `Idx${String(i).padStart(19, '0')}`,
-    type: { idx: 'LFVwXcpatxOTo7Vdj38Z4H', name: 'Wallet payment' },
-    state: { idx: 'DhvMj9hdRufLqkP8ZY4d8g', name: 'Completed', template: 'is complete' },
-    amount: 1000,
-    fee_amount: 30,
-    refunded: false,
-    created_on: '2026-11-25T17:00:00.000000+05:45',
-    ebanker: null,
-    user: { idx: 'WDBfLv4Ej4BG6wHnBx4VCe', name: 'Test User', mobile: '98XXXXXXX1' },
-    merchant: { idx: 'UM75Gm2gWmZvA4TPwkwZye', name: 'Test Merchant', mobile: 'merchant@example.com' },
     token,
-  };
+    amount: 1000,
+    state: 'Completed',
+    mobile: '9800000001',
+    createdOn: '2026-11-25T17:00:00.000000+05:45',
+  });
 }
 
 /** Live heap in bytes, after a full collection when `--expose-gc` is on (npm run bench sets it), else null. */
@@ -106,6 +104,8 @@ function liveHeap() {
  */
 async function memoryBound(samples) {
   const { MemoryStore } = require('khalti-express');
+  // The build's internal module: the sandbox's public entry does not export the record renderer.
+  const { transactionRecord } = require('../dist/sandbox/payments');
   const warnings = [];
   const store = new MemoryStore({ warn: (message) => warnings.push(message) });
   const rows = [];
@@ -114,7 +114,7 @@ async function memoryBound(samples) {
   for (const size of [1_000, store.maxRecords, store.maxRecords + 50_000]) {
     for (let i = store.size; i < size; i += 1) {
       const token = `fill_mem_${i}`;
-      const khalti = khaltiAnswer(token, i);
+      const khalti = khaltiAnswer(transactionRecord, token, i);
       await store.claim({ token, orderId: `F-${i}`, amount: 1000, owner: 'o', now: i, leaseMs: 1 });
       await store.markVerified(token, 'o', { transactionId: khalti.idx, khalti, now: i });
       await store.markFulfilled(token, 'o', { ok: true, orderId: `F-${i}`, amount: 1000, transactionId: khalti.idx, replayed: false }, i);
