@@ -1,5 +1,5 @@
 // Bench process: one target server. argv: kind (baseline | ceiling | verifier) [store] [khaltiUrl secretKey].
-// IPC: { stats: true } → peak RSS and fulfilment counts; { audit: tokens, prefix } → which of them the ledger lacks.
+// IPC: { stats: true } → peak RSS, tokens fulfilled twice, loop delay, CPU, refusal timings; { audit: tokens, prefix } → which of them the ledger lacks.
 const express = require('express');
 const axios = require('axios');
 const { mkdtempSync } = require('node:fs');
@@ -78,7 +78,6 @@ process.on('message', async (message) => {
     const cpu = process.cpuUsage(cpuAtStart);
     process.send({
       maxRss: process.resourceUsage().maxRSS * 1024,
-      fulfilled: fulfilments.size,
       duplicates,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,
