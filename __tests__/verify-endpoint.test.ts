@@ -293,6 +293,23 @@ describe('POST /khalti/verify — Khalti decides', () => {
   });
 });
 
+describe('POST /khalti/verify — Retry-After under overload', () => {
+  it('follows how long verifications hold their slot, so refused clients come back when one frees', async () => {
+    const shop = createShop({ maxInFlight: 1 });
+    // Khalti is slow: this verification holds the only slot for about 1.6 s.
+    nockVerify().delay(1600).reply(200, verifySuccess());
+    expect((await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' })).status).toBe(200);
+    nockVerify(OTHER_TOKEN, 2500).delay(300).reply(400, INVALID_PAYMENT_TOKEN);
+    const holding = shop.post({ token: OTHER_TOKEN, amount: 2500, orderId: 'B-2' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await shop.post({ token: 'Third9cqFzxPgvWJNi9aKac', amount: 1000, orderId: 'C-3' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('overloaded');
+    expect(refused.headers['retry-after']).toBe('2');
+    await holding;
+  });
+});
+
 describe('POST /khalti/verify — internal errors fail closed', () => {
   it('answers 500 internal_error when expectedAmount throws, without calling Khalti', async () => {
     const shop = createShop({

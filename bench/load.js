@@ -19,9 +19,13 @@ function post(agent, url, body) {
  * its own order.
  */
 async function closedLoop({ url, connections, prefix, shouldStop, onResult, rampMs = 0 }) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let n = 0;
+  const agents = [];
   const user = async (index) => {
+    // Each user is a browser with its own kept-alive connection, held while it waits out a Retry-After.
+    // (One shared agent would hand a newcomer another user's idle socket, and close all but 256 idle ones.)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    agents.push(agent);
     // Users arrive over `rampMs`, as traffic does, instead of 2000 connects in one instant.
     if (rampMs > 0) await new Promise((resolve) => setTimeout(resolve, (index / connections) * rampMs));
     while (!shouldStop()) {
@@ -35,7 +39,7 @@ async function closedLoop({ url, connections, prefix, shouldStop, onResult, ramp
     }
   };
   await Promise.all(Array.from({ length: connections }, (_, index) => user(index)));
-  agent.destroy();
+  for (const agent of agents) agent.destroy();
 }
 
 /** Poll GET /health every `everyMs`; resolves to the latencies (Infinity for a failure) once stopped. */

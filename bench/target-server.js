@@ -55,6 +55,15 @@ if (kind === 'baseline') {
 } else if (kind === 'ceiling') {
   const body = { ok: true, orderId: 'O-1', amount: 1000, transactionId: '8xmeJnNXfoVjCvGcZiiGe7', replayed: false };
   app.post('/khalti/verify', express.json(), (_req, res) => res.json(body));
+} else if (kind === 'refuser') {
+  // The floor of a refusal: an Express route that answers every verify with the same 503 and Retry-After,
+  // no body read, nothing else. Under the overload scenario's flood it shows what the machine allows.
+  const body = JSON.stringify({ ok: false, error: { code: 'overloaded', message: 'The server is busy. Retry after the time given in Retry-After.' } });
+  const retryAfter = process.env.KHX_BENCH_RETRY_AFTER ?? '1';
+  app.post('/khalti/verify', (_req, res) => {
+    res.writeHead(503, { 'Cache-Control': 'no-store', 'Retry-After': retryAfter, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+    res.end(body);
+  });
 } else {
   const { khaltiVerifier } = require('khalti-express');
   store = makeStore();

@@ -65,8 +65,15 @@ export interface ReconcileSummary {
 
 /** Seconds a client should wait before retrying a request that found the token busy. */
 const BUSY_RETRY_AFTER_S = 2;
-/** Seconds a client should wait after `overloaded`. */
-export const OVERLOADED_RETRY_AFTER_S = 1;
+/**
+ * Bounds of the `Retry-After` sent with `overloaded`, in seconds. Within them it is how long a
+ * verification slot is held right now (a moving average, rounded), so refused clients come back about
+ * when a slot frees instead of every second while Khalti is slow.
+ */
+export const OVERLOADED_RETRY_AFTER_MIN_S = 1;
+export const OVERLOADED_RETRY_AFTER_MAX_S = 10;
+/** Weight of the newest slot-hold time in that moving average. */
+const HOLD_TIME_WEIGHT = 0.2;
 /** Codes after which `onFailed` is not called: nothing was decided about the payment. */
 const SILENT_CODES: ReadonlySet<VerifyErrorCode> = new Set(['verification_in_progress', 'overloaded']);
 
@@ -79,6 +86,8 @@ export class VerificationFlow<Req> {
   /** Leaders of in-process verifications, by token: identical concurrent requests share one. */
   readonly #pending = new Map<string, { orderId: string; amount: number; result: Promise<Outcome> }>();
   #inFlight = 0;
+  /** Moving average of how long a verification holds its `maxInFlight` slot, in ms (null before the first). */
+  #holdMs: number | null = null;
 
   constructor(config: Config<Req>, client: KhaltiClient, log: Log) {
     this.#config = config;
@@ -91,6 +100,12 @@ export class VerificationFlow<Req> {
   /** Verifications between claim and answer, right now. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /** The `Retry-After` (seconds) for an `overloaded` answer now: about when a slot is likely to free. */
+  get overloadedRetryAfter(): number {
+    const seconds = Math.round((this.#holdMs ?? 0) / 1000);
+    return Math.min(OVERLOADED_RETRY_AFTER_MAX_S, Math.max(OVERLOADED_RETRY_AFTER_MIN_S, seconds));
   }
 
   /**
@@ -236,9 +251,10 @@ export class VerificationFlow<Req> {
       return shared.ok ? { ...shared.body, replayed: true } : new FlowFailure(shared.error, context);
     }
     if (this.#inFlight >= this.#config.maxInFlight) {
-      return new FlowFailure(new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }), context);
+      return new FlowFailure(new KhaltiError('overloaded', { retryAfter: this.overloadedRetryAfter }), context);
     }
     this.#inFlight += 1;
+    const heldFrom = performance.now();
     const settled = this.#claimAndVerify(input, expected, req, context)
       .catch((error: unknown) => {
         // Unreachable by design (every step catches its own failures); fail closed if it happens anyway.
@@ -247,6 +263,8 @@ export class VerificationFlow<Req> {
       })
       .finally(() => {
         this.#inFlight -= 1;
+        const held = performance.now() - heldFrom;
+        this.#holdMs = this.#holdMs === null ? held : this.#holdMs + HOLD_TIME_WEIGHT * (held - this.#holdMs);
       });
     if (!leader) {
       const result = settled.then((r): Outcome => (r instanceof FlowFailure ? { ok: false, error: r.error } : { ok: true, body: r }));

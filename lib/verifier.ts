@@ -1,8 +1,8 @@
 // khaltiVerifier(): options in, an Express router mounting the verify endpoint out. Only HTTP here.
 
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { KhaltiError } from './errors';
-import { OVERLOADED_RETRY_AFTER_S, VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
+import { OVERLOADED_RETRY_AFTER_MAX_S, VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
 import { KhaltiClient } from './khalti/client';
 import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
@@ -23,8 +23,16 @@ export interface KhaltiVerifierRouter extends Router {
 
 const ACCEPTED_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
-/** The refusal a flood repeats thousands of times a second, rendered once. */
-const sendOverloaded = prerenderError(new KhaltiError('overloaded', { retryAfter: OVERLOADED_RETRY_AFTER_S }));
+/** The refusal a flood repeats thousands of times a second, rendered once per Retry-After value (index = seconds - 1). */
+const overloadedReplies = Array.from({ length: OVERLOADED_RETRY_AFTER_MAX_S }, (_, index) =>
+  prerenderError(new KhaltiError('overloaded', { retryAfter: index + 1 })),
+);
+
+function sendOverloaded(res: Response, retryAfter: number): void {
+  const reply = overloadedReplies[retryAfter - 1];
+  if (reply) reply(res);
+  else sendError(res, new KhaltiError('overloaded', { retryAfter }));
+}
 
 /**
  * Build the router that mounts `POST {path}` (default `/khalti/verify`). Options are validated here,
@@ -50,7 +58,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
   // so a flood cannot starve the verifications already in flight. (The flow checks again at claim.)
   const refuseWhenFull: RequestHandler = (_req, res, next) => {
     if (flow.inFlight < config.maxInFlight) return next();
-    sendOverloaded(res);
+    sendOverloaded(res, flow.overloadedRetryAfter);
   };
 
   // JSON or form bodies only, read by our own parsers on our routes only (whether or not the app parsed them).
