@@ -59,9 +59,14 @@ if (kind === 'baseline') {
   // The floor of a refusal: an Express route that answers every verify with the same 503 and Retry-After,
   // no body read, nothing else. Under the overload scenario's flood it shows what the machine allows.
   const body = JSON.stringify({ ok: false, error: { code: 'overloaded', message: 'The server is busy. Retry after the time given in Retry-After.' } });
-  const retryAfter = process.env.KHX_BENCH_RETRY_AFTER ?? '1';
+  const headers = {
+    'Cache-Control': 'no-store',
+    'Retry-After': process.env.KHX_BENCH_RETRY_AFTER ?? '1',
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(body.length), // ASCII
+  };
   app.post('/khalti/verify', (_req, res) => {
-    res.writeHead(503, { 'Cache-Control': 'no-store', 'Retry-After': retryAfter, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+    res.writeHead(503, headers);
     res.end(body);
   });
 } else {
