@@ -294,7 +294,7 @@ describe('POST /khalti/verify — Khalti decides', () => {
 });
 
 describe('POST /khalti/verify — Retry-After under overload', () => {
-  it('follows how long verifications hold their slot, so refused clients come back when one frees', async () => {
+  it('grows with how long a slot is held and how many clients wait, so refused clients come back when one frees', async () => {
     const shop = createShop({ maxInFlight: 1 });
     // Khalti is slow: this verification holds the only slot for about 1.6 s.
     nockVerify().delay(1600).reply(200, verifySuccess());
@@ -305,7 +305,9 @@ describe('POST /khalti/verify — Retry-After under overload', () => {
     const refused = await shop.post({ token: 'Third9cqFzxPgvWJNi9aKac', amount: 1000, orderId: 'C-3' });
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('overloaded');
-    expect(refused.headers['retry-after']).toBe('2');
+    expect(refused.headers['retry-after']).toBe('2'); // one slot, freeing every ~1.6 s: ⌈1 ÷ 0.625⌉
+    const again = await shop.post({ token: 'Fourth9cqFzxPgvWJNi9aKa', amount: 1000, orderId: 'D-4' });
+    expect(again.headers['retry-after']).toBe('4'); // two clients waiting now: ⌈2 ÷ 0.625⌉
     await holding;
   });
 });

@@ -5,6 +5,7 @@ import { ERROR_CODES, KhaltiError, type VerifyErrorCode } from './errors';
 import type { KhaltiClient } from './khalti/client';
 import { describeError, type Log } from './log';
 import type { Config, VerificationFailure, VerifiedPayment } from './options';
+import { OverloadRetryAfter } from './retry-after';
 import { createRequestParser, FROM_BODY, type VerifyRequest } from './request';
 import type { LedgerStore, PaymentRecord } from './ledger/store';
 
@@ -65,15 +66,7 @@ export interface ReconcileSummary {
 
 /** Seconds a client should wait before retrying a request that found the token busy. */
 const BUSY_RETRY_AFTER_S = 2;
-/**
- * Bounds of the `Retry-After` sent with `overloaded`, in seconds. Within them it is how long a
- * verification slot is held right now (a moving average, rounded), so refused clients come back about
- * when a slot frees instead of every second while Khalti is slow.
- */
-export const OVERLOADED_RETRY_AFTER_MIN_S = 1;
-export const OVERLOADED_RETRY_AFTER_MAX_S = 10;
-/** Weight of the newest slot-hold time in that moving average. */
-const HOLD_TIME_WEIGHT = 0.2;
+
 /** Codes after which `onFailed` is not called: nothing was decided about the payment. */
 const SILENT_CODES: ReadonlySet<VerifyErrorCode> = new Set(['verification_in_progress', 'overloaded']);
 
@@ -86,8 +79,8 @@ export class VerificationFlow<Req> {
   /** Leaders of in-process verifications, by token: identical concurrent requests share one. */
   readonly #pending = new Map<string, { orderId: string; amount: number; result: Promise<Outcome> }>();
   #inFlight = 0;
-  /** Moving average of how long a verification holds its `maxInFlight` slot, in ms (null before the first). */
-  #holdMs: number | null = null;
+  /** The `Retry-After` of `overloaded` refusals. */
+  readonly #retryAfter: OverloadRetryAfter;
 
   constructor(config: Config<Req>, client: KhaltiClient, log: Log) {
     this.#config = config;
@@ -95,6 +88,7 @@ export class VerificationFlow<Req> {
     this.#store = config.store;
     this.#log = log;
     this.#parse = createRequestParser(config.minAmount);
+    this.#retryAfter = new OverloadRetryAfter(config.maxInFlight);
   }
 
   /** Verifications between claim and answer, right now. */
@@ -102,10 +96,9 @@ export class VerificationFlow<Req> {
     return this.#inFlight;
   }
 
-  /** The `Retry-After` (seconds) for an `overloaded` answer now: about when a slot is likely to free. */
-  get overloadedRetryAfter(): number {
-    const seconds = Math.round((this.#holdMs ?? 0) / 1000);
-    return Math.min(OVERLOADED_RETRY_AFTER_MAX_S, Math.max(OVERLOADED_RETRY_AFTER_MIN_S, seconds));
+  /** Count an `overloaded` refusal; answers its `Retry-After` in seconds (see `OverloadRetryAfter`). */
+  refuseOverloaded(): number {
+    return this.#retryAfter.refuse();
   }
 
   /**
@@ -251,7 +244,7 @@ export class VerificationFlow<Req> {
       return shared.ok ? { ...shared.body, replayed: true } : new FlowFailure(shared.error, context);
     }
     if (this.#inFlight >= this.#config.maxInFlight) {
-      return new FlowFailure(new KhaltiError('overloaded', { retryAfter: this.overloadedRetryAfter }), context);
+      return new FlowFailure(new KhaltiError('overloaded', { retryAfter: this.refuseOverloaded() }), context);
     }
     this.#inFlight += 1;
     const heldFrom = performance.now();
@@ -263,8 +256,7 @@ export class VerificationFlow<Req> {
       })
       .finally(() => {
         this.#inFlight -= 1;
-        const held = performance.now() - heldFrom;
-        this.#holdMs = this.#holdMs === null ? held : this.#holdMs + HOLD_TIME_WEIGHT * (held - this.#holdMs);
+        this.#retryAfter.released(performance.now() - heldFrom);
       });
     if (!leader) {
       const result = settled.then((r): Outcome => (r instanceof FlowFailure ? { ok: false, error: r.error } : { ok: true, body: r }));

@@ -2,7 +2,8 @@
 
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { KhaltiError } from './errors';
-import { OVERLOADED_RETRY_AFTER_MAX_S, VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
+import { VerificationFlow, type ReconcileOptions, type ReconcileSummary } from './flow';
+import { OVERLOADED_RETRY_AFTER_MAX_S } from './retry-after';
 import { KhaltiClient } from './khalti/client';
 import type { LedgerStore } from './ledger/store';
 import { createLog, type Log } from './log';
@@ -58,7 +59,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
   // so a flood cannot starve the verifications already in flight. (The flow checks again at claim.)
   const refuseWhenFull: RequestHandler = (_req, res, next) => {
     if (flow.inFlight < config.maxInFlight) return next();
-    sendOverloaded(res, flow.overloadedRetryAfter);
+    sendOverloaded(res, flow.refuseOverloaded());
   };
 
   // JSON or form bodies only, read by our own parsers on our routes only (whether or not the app parsed them).
