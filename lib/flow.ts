@@ -5,6 +5,7 @@ import { ERROR_CODES, KhaltiError, type VerifyErrorCode } from './errors';
 import type { KhaltiClient } from './khalti/client';
 import { describeError, type Log } from './log';
 import type { Config, VerificationFailure, VerifiedPayment } from './options';
+import { Pacer } from './pacer';
 import { OverloadRetryAfter } from './retry-after';
 import { createRequestParser, FROM_BODY, type VerifyRequest } from './request';
 import type { LedgerStore, PaymentRecord } from './ledger/store';
@@ -81,6 +82,7 @@ export class VerificationFlow<Req> {
   #inFlight = 0;
   /** The `Retry-After` of `overloaded` refusals. */
   readonly #retryAfter: OverloadRetryAfter;
+  readonly #pacer = new Pacer();
 
   constructor(config: Config<Req>, client: KhaltiClient, log: Log) {
     this.#config = config;
@@ -274,6 +276,9 @@ export class VerificationFlow<Req> {
   ): Promise<SuccessBody | FlowFailure> {
     const fail = (code: VerifyErrorCode, extra: FailureContext = {}, statusCode?: number): FlowFailure =>
       new FlowFailure(new KhaltiError(code, statusCode === undefined ? {} : { statusCode }), { ...context, ...extra });
+    // Admitted work is paced (see Pacer): a flood's admissions, and Khalti's answers arriving together,
+    // take one loop turn each, so cheap answers (refusals, other routes) are not stuck behind them.
+    await this.#pacer.turn();
     const now = Date.now();
     const attempt: Attempt = { input, expected, owner: randomUUID(), deadline: now + this.#config.khaltiBudgetMs };
     try {
@@ -295,6 +300,8 @@ export class VerificationFlow<Req> {
       if (claim.record.state === 'verified') return await this.#fulfil(attempt, paymentOf(claim.record), req, fail);
       const pidx = pidxOf(input.token);
       const decision = pidx === null ? await this.#askKhalti(attempt, claim.takenOver) : await this.#askLookup(attempt, pidx);
+      // The claim's lease covers this turn: a crash now is re-driven by reconcile() like one during the call.
+      await this.#pacer.turn();
       return await this.#settle(attempt, decision, req, fail);
     } catch (error) {
       this.#log('error', 'the ledger store failed; failing closed', { token: input.token, error: describeError(error) });
