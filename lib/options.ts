@@ -92,7 +92,10 @@ export interface KhaltiVerifierOptions<Req = Request> {
   path?: string;
   /** Timeout of each Khalti call, in ms. Defaults to `10000`. */
   timeoutMs?: number;
-  /** Concurrent verifications before new ones get `503 overloaded`. Defaults to `256`. */
+  /**
+   * Concurrent verifications before new ones get `503 overloaded`, whose `Retry-After` (1–10 s) estimates
+   * how long the waiting clients need to get a slot. Defaults to `256`.
+   */
   maxInFlight?: number;
   /** Smallest accepted amount, in paisa. Defaults to `1000` (Khalti's minimum). */
   minAmount?: number;
