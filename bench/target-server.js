@@ -1,4 +1,4 @@
-// Bench process: one target server. argv: kind (baseline | ceiling | verifier) [store] [khaltiUrl secretKey].
+// Bench process: one target server. argv: kind (baseline | ceiling | refuser | verifier) [store] [khaltiUrl secretKey].
 // IPC: { stats: true } → peak RSS, tokens fulfilled twice, loop delay, CPU, refusal timings; { audit: tokens, prefix } → which of them the ledger lacks.
 const express = require('express');
 const axios = require('axios');
@@ -56,12 +56,12 @@ if (kind === 'baseline') {
   const body = { ok: true, orderId: 'O-1', amount: 1000, transactionId: '8xmeJnNXfoVjCvGcZiiGe7', replayed: false };
   app.post('/khalti/verify', express.json(), (_req, res) => res.json(body));
 } else if (kind === 'refuser') {
-  // The floor of a refusal: an Express route that answers every verify with the same 503 and Retry-After,
-  // no body read, nothing else. Under the overload scenario's flood it shows what the machine allows.
+  // The floor of a refusal: an Express route that answers every verify with the same 503 and a fixed
+  // Retry-After of 1 s, no body read, nothing else. Under the overload scenario's flood it shows what the machine allows.
   const body = JSON.stringify({ ok: false, error: { code: 'overloaded', message: 'The server is busy. Retry after the time given in Retry-After.' } });
   const headers = {
     'Cache-Control': 'no-store',
-    'Retry-After': process.env.KHX_BENCH_RETRY_AFTER ?? '1',
+    'Retry-After': '1',
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(body.length), // ASCII
   };

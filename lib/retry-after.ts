@@ -38,7 +38,8 @@ export class OverloadRetryAfter {
   /** Count one refusal now, and answer the `Retry-After` (seconds) to send with it. */
   refuse(): number {
     const second = this.#advance();
-    this.#refusals[second % OVERLOADED_RETRY_AFTER_MAX_S] = (this.#refusals[second % OVERLOADED_RETRY_AFTER_MAX_S] ?? 0) + 1;
+    const slot = second % OVERLOADED_RETRY_AFTER_MAX_S;
+    this.#refusals[slot] = (this.#refusals[slot] ?? 0) + 1;
     if (this.#holdMs === null) return this.#last;
     let waiting = 0;
     for (let back = 0; back < this.#last; back += 1) waiting += this.#refusals[(second - back) % OVERLOADED_RETRY_AFTER_MAX_S] ?? 0;
