@@ -177,9 +177,10 @@ describe('POST /khalti/verify with a pidx (single-page apps)', () => {
 
   it.each([
     ['Pending', 402, 'payment_not_completed', 'claimed'],
-    ['Expired', 402, 'payment_not_completed', null],
-    ['User canceled', 402, 'payment_not_completed', null],
-    ['Refunded', 402, 'payment_not_completed', null],
+    // A definite "no" ends the record but keeps it: the shop's proof that it issued this pidx.
+    ['Expired', 402, 'payment_not_completed', 'declined'],
+    ['User canceled', 402, 'payment_not_completed', 'declined'],
+    ['Refunded', 402, 'payment_not_completed', 'declined'],
   ] as const)('status %s: %i %s (record %s)', async (status, httpStatus, code, kept) => {
     const shop = epayShop();
     const { pidx } = (await initiate(shop)).body;
@@ -217,7 +218,7 @@ describe('reconcile() and ePayment', () => {
     sandbox.setEpaymentStatus(expired, 'Expired');
     expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 1, failed: 1 });
     expect(shop.verified.map((p) => [p.orderId, p.pidx])).toEqual([['A-1', paid]]);
-    expect(await store.get(`pidx:${expired}`)).toBeNull();
+    expect(await store.get(`pidx:${expired}`)).toMatchObject({ state: 'declined', failureCode: 'payment_not_completed' });
     expect((await store.get(`pidx:${pending}`))?.state).toBe('claimed');
     sandbox.setEpaymentStatus(pending, 'Completed');
     expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 0, failed: 0 });

@@ -1,6 +1,7 @@
 // Classification of Khalti's bodies: pure, fail-closed, amounts left for the flow to compare.
 import { classifyStatus, classifyVerify, parseObject } from '../lib/khalti/classify';
-import { INVALID_KEY, MISSING_KEY, STATUS_BODIES, verifySuccess } from './fixtures/khalti';
+import { classifyLookup } from '../lib/khalti/classify-epayment';
+import { INVALID_KEY, lookupBody, MISSING_KEY, STATUS_BODIES, verifySuccess } from './fixtures/khalti';
 
 const raw = (status: number, body: unknown) => ({ status, text: typeof body === 'string' ? body : JSON.stringify(body) });
 
@@ -9,13 +10,17 @@ describe('classifyVerify', () => {
     expect(classifyVerify(raw(200, verifySuccess()))).toMatchObject({ kind: 'completed', transactionId: '8xmeJnNXfoVjCvGcZiiGe7', amount: 1000 });
   });
 
-  it.each([
-    ['Pending', { state: { name: 'Pending' } }],
-    ['Initiated', { state: { name: 'Initiated' } }],
-    ['completed in lower case', { state: { name: 'completed' } }],
-    ['refunded', { refunded: true }],
-  ])('not completed: %s', (_name, overrides) => {
-    expect(classifyVerify(raw(200, verifySuccess(overrides))).kind).toBe('not_completed');
+  it('not completed: Completed but refunded', () => {
+    expect(classifyVerify(raw(200, verifySuccess({ refunded: true })))).toMatchObject({ kind: 'not_completed', refunded: true });
+  });
+
+  it.each(['completed', 'COMPLETED', ' Completed '])('Completed in any case (%p) is completed: Khalti captured the money', (name) => {
+    expect(classifyVerify(raw(200, verifySuccess({ state: { name } }))).kind).toBe('completed');
+  });
+
+  // After a call that moves money, an unrecognised state is no clear "no": the status API decides.
+  it.each(['Pending', 'Initiated', 'Complete', 'Refunded', 'Something new'])('an unrecognised state (%p) is outcome unknown, never a decline', (name) => {
+    expect(classifyVerify(raw(200, verifySuccess({ state: { name } })))).toMatchObject({ kind: 'unavailable', reason: 'bad_response' });
   });
 
   it.each([
@@ -70,6 +75,32 @@ describe('classifyStatus', () => {
     expect(classifyStatus(raw(200, 'ok')).kind).toBe('unavailable');
     expect(classifyStatus(raw(401, INVALID_KEY)).kind).toBe('auth_failed');
     expect(classifyStatus(raw(503, '')).kind).toBe('unavailable');
+  });
+});
+
+describe('classifyLookup', () => {
+  it.each([
+    [404, { detail: 'Not found.', error_key: 'validation_error' }],
+    [400, { detail: 'Not found.', error_key: 'validation_error' }],
+    [404, { detail: 'not found' }],
+  ])('HTTP %i with Khalti’s JSON not-found body is not_found', (status, body) => {
+    expect(classifyLookup(raw(status, body)).kind).toBe('not_found');
+  });
+
+  it.each([
+    [404, '<html><body>404 Not Found</body></html>'],
+    [404, ''],
+    [404, { message: 'route not found' }],
+    [400, { detail: 'Invalid pidx.' }],
+    [400, { pidx: ['This field is required.'] }],
+    [410, { detail: 'Gone' }],
+  ])('HTTP %i %p is outcome unknown, never not_found', (status, body) => {
+    expect(classifyLookup(raw(status, body))).toMatchObject({ kind: 'unavailable', reason: 'bad_response' });
+  });
+
+  it('reads an unusable total_amount as null, for the flow to hold', () => {
+    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: '1000' })))).toMatchObject({ status: 'completed', totalAmount: null });
+    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: undefined })))).toMatchObject({ status: 'completed', totalAmount: null });
   });
 });
 

@@ -62,6 +62,24 @@ describe('PostgresStore', () => {
     await store.close();
   });
 
+  it('widens the state check of a table made before the declined state, keeping its rows', async () => {
+    const name = uniqueName('khx_old');
+    await admin.query(`CREATE TABLE ${name} (
+  token TEXT PRIMARY KEY, order_id TEXT NOT NULL, amount bigint NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
+  owner TEXT, lease_until bigint NOT NULL, transaction_id TEXT, khalti TEXT, response TEXT,
+  failure_code TEXT, created_at bigint NOT NULL, updated_at bigint NOT NULL);
+CREATE INDEX ${name}_order ON ${name} (order_id);
+CREATE UNIQUE INDEX ${name}_paid_order ON ${name} (order_id) WHERE state IN ('verified', 'fulfilled');
+CREATE INDEX ${name}_stale ON ${name} (created_at) WHERE state IN ('claimed', 'verified');`);
+    await admin.query(`INSERT INTO ${name} VALUES ('pidx:p', 'o', 1000, 'claimed', 'a', 10, NULL, NULL, NULL, NULL, 1, 1)`);
+    const store = new PostgresStore({ connectionString: PG_URL, table: name });
+    expect(await store.markDeclined('pidx:p', 'a', { failureCode: 'payment_not_completed', khalti: null, now: 3 })).toBe(true);
+    expect(await store.get('pidx:p')).toMatchObject({ state: 'declined', failureCode: 'payment_not_completed' });
+    await expect(admin.query(`UPDATE ${name} SET state = 'bogus'`)).rejects.toMatchObject({ code: '23514' });
+    await store.close();
+  });
+
   it('publishes its schema SQL and refuses unsafe names and missing connections', () => {
     expect(postgresSchema('shop.payments')).toContain('CREATE UNIQUE INDEX IF NOT EXISTS shop_payments_paid_order');
     expect(() => postgresSchema('x; DROP TABLE y')).toThrow(/table name/);

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { runStoreConformance } from '../lib';
 import { SqliteStore } from '../lib/stores/sqlite';
 
@@ -32,6 +33,30 @@ describe('SqliteStore', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['busy', 'claimed']);
     await a.close();
     await b.close();
+  });
+
+  it('upgrades a table made before the declined state, keeping its rows', async () => {
+    const filename = path.join(dir, 'old-schema.db');
+    const old = new Database(filename);
+    old.exec(`CREATE TABLE khalti_payments (
+  token TEXT PRIMARY KEY, order_id TEXT NOT NULL, amount INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
+  owner TEXT, lease_until INTEGER NOT NULL, transaction_id TEXT, khalti TEXT, response TEXT,
+  failure_code TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX khalti_payments_order ON khalti_payments (order_id);
+CREATE UNIQUE INDEX khalti_payments_paid_order ON khalti_payments (order_id) WHERE state IN ('verified', 'fulfilled');
+CREATE INDEX khalti_payments_stale ON khalti_payments (created_at) WHERE state IN ('claimed', 'verified');`);
+    old.exec(`INSERT INTO khalti_payments VALUES ('paid', 'o1', 1000, 'fulfilled', NULL, 0, 'idx', 'null', '{"ok":true}', NULL, 1, 2),
+      ('pidx:p', 'o2', 1000, 'claimed', 'a', 10, NULL, NULL, NULL, NULL, 1, 1)`);
+    old.close();
+    const store = new SqliteStore({ filename });
+    expect(await store.get('paid')).toMatchObject({ state: 'fulfilled', response: { ok: true } });
+    expect(await store.markDeclined('pidx:p', 'a', { failureCode: 'payment_not_completed', khalti: null, now: 3 })).toBe(true);
+    expect(await store.get('pidx:p')).toMatchObject({ state: 'declined' });
+    // The indexes came back with the table: a second paid token for o1 is still refused.
+    await store.claim({ token: 'second', orderId: 'o1', amount: 1000, owner: 'b', now: 4, leaseMs: 10, evenIfOrderPaid: true });
+    expect(await store.markVerified('second', 'b', { transactionId: 'x', khalti: null, now: 5 })).toBe('order_conflict');
+    await store.close();
   });
 
   it('refuses a missing filename and an unsafe table name', () => {

@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { MemoryStore, type LedgerStore } from '../lib';
 import { createShop } from './helpers/app';
-import { INVALID_PAYMENT_TOKEN, nockVerify, TOKEN, verifySuccess } from './fixtures/khalti';
+import { INVALID_PAYMENT_TOKEN, nockStatus, nockVerify, STATUS_BODIES, TOKEN, verifySuccess } from './fixtures/khalti';
 
 const OTHER_TOKEN = 'Zx9cqFzxPgvWJNi9aKac00';
 
@@ -223,16 +223,43 @@ describe('POST /khalti/verify — Khalti decides', () => {
     expect(shop.logs.some((l) => l.message.includes(TOKEN))).toBe(false);
   });
 
-  it.each([
-    ['state Pending', verifySuccess({ state: { idx: 'x', name: 'Pending', template: 'is pending' } })],
-    ['a refunded payment', verifySuccess({ refunded: true })],
-  ])('answers 402 payment_not_completed for %s', async (_name, body) => {
+  it('answers 402 payment_not_completed for a refunded payment', async () => {
     const shop = createShop();
-    nockVerify().reply(200, body);
+    nockVerify().reply(200, verifySuccess({ refunded: true }));
     const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
     expect(response.status).toBe(402);
     expect(response.body.error.code).toBe('payment_not_completed');
     expect(shop.verified).toEqual([]);
+  });
+
+  // Verify moves money: a state it answers that is not Completed is no clear "no". The status API decides.
+  it('asks the status API after verify answers an unrecognised state (Pending), and keeps the claim on doubt', async () => {
+    const shop = createShop();
+    nockVerify().reply(200, verifySuccess({ state: { idx: 'x', name: 'Pending', template: 'is pending' } }));
+    nockStatus().times(3).reply(503, 'Service temporarily unavailable');
+    const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
+    expect(response.status).toBe(502);
+    expect(response.body.error.code).toBe('gateway_error');
+    expect(shop.verified).toEqual([]);
+    expect(await shop.router.store.get(TOKEN)).toMatchObject({ state: 'claimed', owner: null });
+  });
+
+  it('fulfils when verify answers "completed" in lower case: Khalti captured the money', async () => {
+    const shop = createShop();
+    nockVerify().reply(200, verifySuccess({ state: { idx: 'x', name: 'completed', template: 'is complete' } }));
+    const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
+    expect(response.status).toBe(200);
+    expect(shop.verified).toHaveLength(1);
+  });
+
+  it('fulfils when verify answers an unrecognised state and the status API says Complete', async () => {
+    const shop = createShop();
+    nockVerify().reply(200, verifySuccess({ state: { idx: 'x', name: 'Settled', template: 'is settled' } }));
+    nockStatus().reply(200, STATUS_BODIES.Complete);
+    const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: true, transactionId: null });
+    expect(shop.verified).toHaveLength(1);
   });
 
   it('answers 409 amount_mismatch when Khalti confirms a different amount, and keeps it for a refund', async () => {
@@ -370,6 +397,7 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
       },
       markFulfilled: (...args) => inner.markFulfilled(...args),
       markUnfulfillable: (...args) => inner.markUnfulfillable(...args),
+      markDeclined: (...args) => inner.markDeclined(...args),
       release: (...args) => inner.release(...args),
       endLease: (...args) => inner.endLease(...args),
       get: (token) => inner.get(token),

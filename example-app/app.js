@@ -48,9 +48,10 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
     baseUrl: khalti.baseUrl,
     store,
     ...(logger ? { logger } : {}),
-    // The price always comes from our own order, and only for the customer who owns it.
+    // The price always comes from our own order, and only for the customer who owns it. reconcile()
+    // asks with no request (req undefined): a payment nobody waits for is priced on the order alone.
     expectedAmount: (orderId, req) => {
-      const order = orders.findForCustomer(orderId, customerOf(req, req.res));
+      const order = req ? orders.findForCustomer(orderId, customerOf(req, req.res)) : orders.get(orderId);
       return order ? order.amountPaisa : null;
     },
     // Idempotent on the payment token: a second call for the same payment changes nothing.

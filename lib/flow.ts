@@ -147,20 +147,33 @@ export class VerificationFlow<Req> {
 
   async #reconcileOne(record: PaymentRecord, summary: ReconcileSummary): Promise<void> {
     const input = { token: record.token, orderId: record.orderId, amount: record.amount };
-    const result = await this.#claimAndVerify(input, record.amount, undefined, { ...input, expectedAmount: record.amount });
+    // The same decision as the request path: on the order's price now, not the one the record was
+    // claimed at. A `verified` record is already decided (paid), so it needs no price.
+    const expected = record.state === 'verified' ? record.amount : await askExpectedAmount(this.#config, this.#log, record.orderId, undefined);
+    if (expected instanceof KhaltiError) {
+      summary.failed += 1;
+      this.#log('error', 'reconcile could not price the order (expectedAmount(orderId, undefined) gave no price); the payment stays unsettled', {
+        ...keyFields(record.token),
+        orderId: record.orderId,
+        code: expected.code,
+      });
+      return;
+    }
+    const result = await this.#claimAndVerify(input, expected, undefined, { ...contextOf(record.token), orderId: record.orderId, amount: record.amount, expectedAmount: expected });
     if (!(result instanceof FlowFailure)) {
       if (!result.replayed) summary.fulfilled += 1;
-    } else if ((result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') && (await this.#gone(record.token))) {
+    } else if ((result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') && (await this.#ended(record.token))) {
       summary.released += 1;
     } else {
       summary.failed += 1;
-      this.#log('warn', 'reconcile could not settle a payment yet', { token: record.token, orderId: record.orderId, code: result.error.code });
+      this.#log('warn', 'reconcile could not settle a payment yet', { ...keyFields(record.token), orderId: record.orderId, code: result.error.code });
     }
   }
 
-  /** True when the ledger no longer holds `key` (released); a pending ePayment is kept, not released. */
-  async #gone(key: string): Promise<boolean> {
-    return (await this.#store.get(key).catch(() => undefined)) === null;
+  /** True when Khalti's "no" ended the record: released (a widget token) or declined (a pidx); a pending ePayment is neither. */
+  async #ended(key: string): Promise<boolean> {
+    const record = await this.#store.get(key).catch(() => undefined);
+    return record === null || record?.state === 'declined';
   }
 
   async #parseAndVerify(body: unknown, req: Req): Promise<SuccessBody | FlowFailure> {
@@ -253,7 +266,7 @@ export class VerificationFlow<Req> {
     const settled = this.#claimAndVerify(input, expected, req, context)
       .catch((error: unknown) => {
         // Unreachable by design (every step catches its own failures); fail closed if it happens anyway.
-        this.#log('error', 'unexpected error during verification; failing closed', { token: input.token, error: describeError(error) });
+        this.#log('error', 'unexpected error during verification; failing closed', { ...keyFields(input.token), error: describeError(error) });
         return new FlowFailure(new KhaltiError('internal_error'), context);
       })
       .finally(() => {
@@ -282,11 +295,21 @@ export class VerificationFlow<Req> {
     const now = Date.now();
     const attempt: Attempt = { input, expected, owner: randomUUID(), deadline: now + this.#config.khaltiBudgetMs };
     try {
-      const claim = await this.#store.claim({ ...input, amount: expected, owner: attempt.owner, now, leaseMs: this.#config.leaseMs });
+      const pidx = pidxOf(input.token);
+      // An ePayment's money is captured on Khalti's page, not by our call: a pidx of an order paid with
+      // another payment must still be looked up (and, if Khalti took it, kept for a refund).
+      const claim = await this.#store.claim({
+        ...input,
+        owner: attempt.owner,
+        now,
+        leaseMs: this.#config.leaseMs,
+        ...(pidx === null ? {} : { evenIfOrderPaid: true }),
+      });
       switch (claim.status) {
         case 'fulfilled':
           return { ...(claim.record.response as SuccessBody), replayed: true };
         case 'unfulfillable':
+        case 'declined':
           return fail(storedFailureCode(claim.record), { khalti: claim.record.khalti });
         case 'token_conflict':
           return fail('token_already_used');
@@ -297,14 +320,13 @@ export class VerificationFlow<Req> {
         case 'claimed':
           break;
       }
-      if (claim.record.state === 'verified') return await this.#fulfil(attempt, paymentOf(claim.record), req, fail);
-      const pidx = pidxOf(input.token);
+      if (claim.record.state === 'verified') return await this.#fulfil({ ...attempt, expected: claim.record.amount }, paymentOf(claim.record), req, fail);
       const decision = pidx === null ? await this.#askKhalti(attempt, claim.takenOver) : await this.#askLookup(attempt, pidx);
       // The claim's lease covers this turn: a crash now is re-driven by reconcile() like one during the call.
       await this.#pacer.turn();
       return await this.#settle(attempt, decision, req, fail);
     } catch (error) {
-      this.#log('error', 'the ledger store failed; failing closed', { token: input.token, error: describeError(error) });
+      this.#log('error', 'the ledger store failed; failing closed', { ...keyFields(input.token), error: describeError(error) });
       await this.#store.endLease(input.token, attempt.owner, Date.now()).catch(() => false);
       return fail('internal_error');
     }
@@ -316,18 +338,18 @@ export class VerificationFlow<Req> {
    * undocumented). Any answer that is not clearly a payment or clearly not one is `unknown`.
    */
   async #askKhalti(attempt: Attempt, statusFirst: boolean): Promise<Decision> {
-    const { token } = attempt.input;
+    const { token, amount } = attempt.input;
     const options = { deadline: attempt.deadline };
     let timedOut = false;
     let verifiedAgain = false;
     if (!statusFirst) {
-      const verified = await this.#client.verify(token, attempt.expected, options);
+      const verified = await this.#client.verify(token, amount, options);
       if (verified.kind !== 'unavailable') return this.#verifyDecision(verified, token);
       timedOut = verified.reason === 'timeout';
       this.#log('warn', 'Khalti verify gave no usable answer; asking the status API', { token, reason: verified.reason, httpStatus: verified.httpStatus });
     }
     for (;;) {
-      const status = await this.#client.status(token, attempt.expected, options);
+      const status = await this.#client.status(token, amount, options);
       if (status.kind === 'auth_failed') return this.#authFailed(status.httpStatus, status.detail);
       if (status.kind === 'unavailable') {
         this.#log('warn', 'Khalti status API gave no usable answer; outcome unknown', { token, reason: status.reason });
@@ -335,13 +357,13 @@ export class VerificationFlow<Req> {
       }
       switch (status.state) {
         case 'Complete':
-          return { kind: 'confirmed', transactionId: null, amount: attempt.expected, khalti: status.body };
+          return { kind: 'confirmed', transactionId: null, amount, khalti: status.body };
         case 'Error':
           return { kind: 'declined', code: 'payment_rejected', khalti: status.body };
         case 'Confirmed': {
           if (verifiedAgain) return { kind: 'unknown', timedOut };
           verifiedAgain = true;
-          const verified = await this.#client.verify(token, attempt.expected, options);
+          const verified = await this.#client.verify(token, amount, options);
           if (verified.kind !== 'unavailable') return this.#verifyDecision(verified, token);
           timedOut ||= verified.reason === 'timeout';
           continue;
@@ -370,7 +392,12 @@ export class VerificationFlow<Req> {
       case 'status':
         switch (looked.status) {
           case 'completed':
-            if (looked.refunded || looked.totalAmount === null) return { kind: 'declined', code: 'payment_not_completed', khalti: looked.body };
+            if (looked.refunded) return { kind: 'declined', code: 'payment_not_completed', khalti: looked.body };
+            if (looked.totalAmount === null) {
+              // Completed means the money is captured: an amount we cannot read is no "no". Hold the record.
+              this.#log('warn', 'Khalti lookup said Completed without a usable total_amount; outcome unknown', { pidx });
+              return { kind: 'unknown', timedOut: false };
+            }
             return { kind: 'confirmed', transactionId: looked.transactionId, amount: looked.totalAmount, khalti: looked.body };
           case 'pending':
           case 'initiated':
@@ -421,13 +448,15 @@ export class VerificationFlow<Req> {
       return fail('gateway_error', {}, decision.timedOut ? 504 : 502);
     }
     if (decision.kind === 'declined') {
-      await this.#store.release(token, attempt.owner);
+      // A widget token Khalti refused is free again; a pidx stays as the proof this shop issued it.
+      if (pidxOf(token) === null) await this.#store.release(token, attempt.owner);
+      else await this.#store.markDeclined(token, attempt.owner, { failureCode: decision.code, khalti: decision.khalti, now: Date.now() });
       return fail(decision.code, { khalti: decision.khalti });
     }
     const verified = { transactionId: decision.transactionId, khalti: decision.khalti, now: Date.now() };
     if (decision.amount !== attempt.expected) {
       this.#log('error', 'Khalti confirmed a different amount than the order costs; recorded as unfulfillable (refund it)', {
-        token,
+        ...keyFields(token),
         orderId: attempt.input.orderId,
         transactionId: decision.transactionId,
       });
@@ -437,14 +466,14 @@ export class VerificationFlow<Req> {
     const marked = await this.#store.markVerified(token, attempt.owner, verified);
     if (marked === 'order_conflict') {
       this.#log('error', 'Khalti confirmed a payment for an order already paid with another token; recorded as unfulfillable (refund it)', {
-        token,
+        ...keyFields(token),
         orderId: attempt.input.orderId,
         transactionId: decision.transactionId,
       });
       return fail('order_already_paid', { khalti: decision.khalti });
     }
     if (marked === 'not_owner') {
-      this.#log('warn', 'the claim lease expired during verification; another attempt now owns this token', { token });
+      this.#log('warn', 'the claim lease expired during verification; another attempt now owns this token', keyFields(token));
       return new FlowFailure(new KhaltiError('verification_in_progress', { retryAfter: BUSY_RETRY_AFTER_S }), {});
     }
     return this.#fulfil(attempt, { transactionId: decision.transactionId, khalti: decision.khalti }, req, fail);
@@ -464,7 +493,7 @@ export class VerificationFlow<Req> {
       returned = await this.#config.onVerified({ orderId: input.orderId, ...who, amount: attempt.expected, ...payment }, req);
     } catch (error) {
       this.#log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', {
-        token: input.token,
+        ...keyFields(input.token),
         orderId: input.orderId,
         error: describeError(error),
       });
@@ -483,7 +512,7 @@ export class VerificationFlow<Req> {
       ...(data === undefined ? {} : { data }),
     };
     if (!(await this.#store.markFulfilled(input.token, owner, body, Date.now()))) {
-      this.#log('warn', 'the claim lease expired before fulfilment was recorded; onVerified may run again', { token: input.token });
+      this.#log('warn', 'the claim lease expired before fulfilment was recorded; onVerified may run again', keyFields(input.token));
     }
     return body;
   }
@@ -506,7 +535,7 @@ export class VerificationFlow<Req> {
  * The order's price from the app's `expectedAmount`, checked: a positive whole number of paisa, or the
  * error to answer (`order_not_found` for null/undefined, `internal_error` if it threw or returned nonsense).
  */
-export async function askExpectedAmount<Req>(config: Config<Req>, log: Log, orderId: string, req: Req): Promise<number | KhaltiError> {
+export async function askExpectedAmount<Req>(config: Config<Req>, log: Log, orderId: string, req: Req | undefined): Promise<number | KhaltiError> {
   let expected: unknown;
   try {
     expected = await config.expectedAmount(orderId, req);
@@ -524,6 +553,18 @@ export async function askExpectedAmount<Req>(config: Config<Req>, log: Log, orde
 
 /** Ledger keys of ePayment payments are `pidx:<pidx>`; widget payments are keyed by their token. */
 export const PIDX_KEY_PREFIX = 'pidx:';
+
+/** A ledger key as log fields: a widget token as `token`, an ePayment as `pidx` (each masked by the log). */
+export function keyFields(key: string): { token: string } | { pidx: string } {
+  const pidx = pidxOf(key);
+  return pidx === null ? { token: key } : { pidx };
+}
+
+/** A ledger key as `onFailed` context: `token` for a widget payment, `pidx` for an ePayment. */
+function contextOf(key: string): FailureContext {
+  const pidx = pidxOf(key);
+  return pidx === null ? { token: key } : { pidx };
+}
 
 /** The pidx behind a ledger key, or `null` for a widget token. */
 export function pidxOf(key: string): string | null {

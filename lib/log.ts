@@ -5,6 +5,9 @@ import type { Logger } from './options';
 type Level = 'debug' | 'info' | 'warn' | 'error';
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
+/** Fields that hold a payment's bearer secret (a widget token, an ePayment pidx): logged masked. */
+const MASKED_FIELDS: ReadonlySet<string> = new Set(['token', 'pidx']);
+
 /** First 4 characters of a payment token, the rest hidden. */
 export function maskToken(token: string): string {
   return `${token.slice(0, 4)}…`;
@@ -22,7 +25,7 @@ export interface Log {
 
 /**
  * Build the package's logger. Fields are printed as `key=value` (values JSON-quoted so nothing can
- * forge a line), a `token` field is masked, and the secret key is scrubbed from the whole line as a
+ * forge a line; U+2028/U+2029 escaped too), `token` and `pidx` fields are masked, and the secret key is scrubbed from the whole line as a
  * last guard. A logger that throws is ignored: logging never changes a response.
  */
 export function createLog(logger: Logger, secretKey: string): Log {
@@ -31,8 +34,13 @@ export function createLog(logger: Logger, secretKey: string): Log {
     if (typeof write !== 'function') return;
     const parts = Object.entries(fields)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `${key}=${JSON.stringify(key === 'token' && typeof value === 'string' ? maskToken(value) : value)}`);
-    const line = [`khalti-express: ${message}`, ...parts].join(' ').split(secretKey).join('[redacted]');
+      .map(([key, value]) => `${key}=${JSON.stringify(MASKED_FIELDS.has(key) && typeof value === 'string' ? maskToken(value) : value)}`);
+    // JSON leaves U+2028/U+2029 as they are, and some log viewers split a line on them.
+    const line = [`khalti-express: ${message}`, ...parts]
+      .join(' ')
+      .split(secretKey)
+      .join('[redacted]')
+      .replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
     try {
       write.call(logger, line);
     } catch {

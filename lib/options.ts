@@ -5,7 +5,7 @@ import Joi from 'joi';
 import { KhaltiError, type VerifyErrorCode } from './errors';
 import { CLIENT_OPTION_HINTS, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from './khalti/client';
 import { MemoryStore } from './ledger/memory';
-import { missingStoreMethods, type LedgerStore } from './ledger/store';
+import { missingStoreMethods, STORE_METHODS, type LedgerStore } from './ledger/store';
 import { validateOptions } from './validate-options';
 
 /** Where the endpoint is mounted. Defaults `path`. */
@@ -72,9 +72,10 @@ export interface KhaltiVerifierOptions<Req = Request> {
   secretKey: string;
   /**
    * The order's price in paisa, or `null`/`undefined` when there is no such order *or it is not this
-   * customer's* (check ownership here). Required.
+   * customer's* (check ownership here). `req` is `undefined` when `reconcile()` settles a payment no
+   * request is waiting for: then answer the order's price without a customer to check. Required.
    */
-  expectedAmount: (orderId: string, req: Req) => MaybePromise<number | null | undefined>;
+  expectedAmount: (orderId: string, req: Req | undefined) => MaybePromise<number | null | undefined>;
   /**
    * Fulfil the order. Called once per payment, after the payment is recorded as verified; if it throws
    * (or the process dies) it runs again on the next retry or `reconcile()`, so make it idempotent on
@@ -193,7 +194,7 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   expectedAmount: 'pass a function (orderId, req) => paisa | null',
   onVerified: 'pass a function (payment, req) => void | object that fulfils the order',
   onFailed: 'pass a function (failure, req) => void',
-  store: 'pass a ledger store such as new MemoryStore(); it needs the methods claim, markVerified, markFulfilled, markUnfulfillable, release, endLease, get and listStale',
+  store: `pass a ledger store such as new MemoryStore(); it needs the methods ${STORE_METHODS.slice(0, -1).join(', ')} and ${STORE_METHODS.at(-1)}`,
   path: 'use a route path starting with "/", such as /khalti/verify',
   maxInFlight: 'use a whole number of at least 1',
   minAmount: 'use a whole number of paisa of at least 1 (Khalti\'s minimum is 1000)',

@@ -100,6 +100,11 @@ export function classifyInitiate(response: RawResponse): InitiateOutcome {
   };
 }
 
+/** Khalti's answer for a pidx it does not know: `{"detail": "Not found.", "error_key": "validation_error"}`. */
+function isNotFoundBody(body: Record<string, unknown> | null): boolean {
+  return typeof body?.detail === 'string' && /^not found\.?$/i.test(body.detail.trim());
+}
+
 /** A 400 from lookup can still be a valid status body (Expired, User canceled): parse it first. */
 export function classifyLookup(response: RawResponse): LookupOutcome {
   const body = parseObject(response.text);
@@ -111,8 +116,8 @@ export function classifyLookup(response: RawResponse): LookupOutcome {
     const transactionId = typeof body.transaction_id === 'string' && body.transaction_id !== '' ? body.transaction_id : null;
     return { kind: 'status', status: normalizeLookupStatus(body.status), totalAmount, transactionId, refunded: body.refunded === true, body };
   }
-  if (response.status === 404 || (response.status >= 400 && typeof body?.detail === 'string')) {
-    return { kind: 'not_found', httpStatus: response.status, body };
-  }
+  // Only Khalti's own JSON "Not found." body means "no such pidx". An HTML 404 from a proxy or a bad
+  // deploy, or any other error body, is no decision about the payment: outcome unknown.
+  if (response.status >= 400 && isNotFoundBody(body)) return { kind: 'not_found', httpStatus: response.status, body };
   return { kind: 'unavailable', reason: 'bad_response', httpStatus: response.status };
 }

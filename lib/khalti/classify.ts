@@ -21,7 +21,7 @@ export interface AuthFailed {
 export type VerifyOutcome =
   /** HTTP 200, `idx` present, state Completed, not refunded. The amount is still to be compared. */
   | { kind: 'completed'; transactionId: string; amount: number; body: Record<string, unknown> }
-  /** Khalti knows the payment, but it is not Completed or it is refunded. */
+  /** Khalti knows the payment and says Completed, but it is refunded. */
   | { kind: 'not_completed'; state: string | null; refunded: boolean; body: Record<string, unknown> }
   /** Khalti says the token/amount is not a valid payment (4xx other than 401). */
   | { kind: 'rejected'; httpStatus: number; body: Record<string, unknown> | null }
@@ -100,7 +100,10 @@ export function classifyVerify(response: RawResponse): VerifyOutcome {
   if (!isNonEmptyString(idx) || stateName === null || typeof refunded !== 'boolean' || !Number.isSafeInteger(amount)) {
     return { kind: 'unavailable', reason: 'bad_response', httpStatus: response.status };
   }
-  if (stateName !== 'Completed' || refunded) return { kind: 'not_completed', state: stateName, refunded, body };
+  // Verify moves money: only a refund is a clear "no" here. A state other than Completed (in any case)
+  // is unrecognised, not a decline: the status API decides (the odd-body path), and nothing is released.
+  if (stateName.trim().toLowerCase() !== 'completed') return { kind: 'unavailable', reason: 'bad_response', httpStatus: response.status };
+  if (refunded) return { kind: 'not_completed', state: stateName, refunded, body };
   return { kind: 'completed', transactionId: idx, amount: amount as number, body };
 }
 

@@ -218,6 +218,58 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         assert.deepEqual(record?.khalti, { idx: 'idx-1' });
         assert.equal((await store.claim({ ...first, owner: freshToken('owner'), now: T0 + 3 * LEASE })).status, 'unfulfillable');
       });
+
+      withStore('evenIfOrderPaid claims a second token of a paid order, and markVerified then keeps it for a refund', async (store) => {
+        // Keys like the package's own (`pidx:<pidx>`): a store that splits on ':' must still pass.
+        const paid = claimInput({ token: `pidx:${freshToken('paid')}` });
+        await store.claim(paid);
+        assert.equal(await store.markVerified(paid.token, paid.owner, { transactionId: 'idx-p', khalti: null, now: T0 + 1 }), 'verified');
+        const second = claimInput({ token: `pidx:${freshToken('second')}`, orderId: paid.orderId, now: T0 + 2 });
+        await store.claim(second).then((r) => assert.equal(r.status, 'order_conflict'));
+        const claim = await store.claim({ ...second, evenIfOrderPaid: true });
+        assert.equal(claim.status, 'claimed');
+        assert.equal(claim.record.token, second.token);
+        // A live claim on another token of the order still makes it busy, flag or not.
+        const third = claimInput({ token: `pidx:${freshToken('third')}`, orderId: paid.orderId, now: T0 + 3 });
+        assert.equal((await store.claim({ ...third, evenIfOrderPaid: true })).status, 'busy');
+        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-s', khalti: { idx: 'idx-s' }, now: T0 + 4 }), 'order_conflict');
+        const record = await store.get(second.token);
+        assert.equal(record?.state, 'unfulfillable');
+        assert.equal(record?.failureCode, 'order_already_paid');
+        assert.equal(record?.transactionId, 'idx-s');
+      });
+    });
+
+    describe('markDeclined', () => {
+      withStore('declines a claimed record for good: kept, final, answered with its code, never stale', async (store) => {
+        const input = claimInput({ token: `pidx:${freshToken('declined')}` });
+        await store.claim(input);
+        assert.equal(await store.markDeclined(input.token, freshToken('stranger'), { failureCode: 'payment_not_completed', khalti: null, now: T0 + 1 }), false);
+        const khalti = { pidx: input.token, status: 'Expired' };
+        assert.equal(await store.markDeclined(input.token, input.owner, { failureCode: 'payment_not_completed', khalti, now: T0 + 1 }), true);
+        const record = await store.get(input.token);
+        assert.equal(record?.state, 'declined');
+        assert.equal(record?.failureCode, 'payment_not_completed');
+        assert.deepEqual(record?.khalti, khalti);
+        assert.equal(record?.owner, null);
+        assert.equal(record?.leaseUntil, 0);
+        const again = await store.claim({ ...input, owner: freshToken('owner'), now: T0 + 10 * LEASE });
+        assert.equal(again.status, 'declined');
+        assert.equal((await store.listStale(T0 + 10 * LEASE, 1000)).some((r) => r.token === input.token), false);
+        assert.equal(await store.release(input.token, input.owner), false);
+        // A declined payment does not block the order: another token may pay it.
+        const other = claimInput({ orderId: input.orderId, now: T0 + 2 });
+        assert.equal((await store.claim(other)).status, 'claimed');
+        assert.equal(await store.markVerified(other.token, other.owner, { transactionId: 'idx-o', khalti: null, now: T0 + 3 }), 'verified');
+      });
+
+      withStore('declines only a claimed record', async (store) => {
+        const input = claimInput();
+        await store.claim(input);
+        await store.markVerified(input.token, input.owner, { transactionId: 'idx-v', khalti: null, now: T0 + 1 });
+        assert.equal(await store.markDeclined(input.token, input.owner, { failureCode: 'payment_rejected', khalti: null, now: T0 + 2 }), false);
+        assert.equal((await store.get(input.token))?.state, 'verified');
+      });
     });
 
     describe('leases', () => {

@@ -3,19 +3,20 @@
 import type {
   ClaimInput,
   ClaimResult,
+  DeclinedInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
   VerifiedInput,
 } from './store';
-import { claimed, decideClaim, newClaim, PAID_STATES, takenOver } from './rules';
+import { claimed, decideClaim, FINAL_STATES, newClaim, PAID_STATES, takenOver } from './rules';
 
 /** Records a MemoryStore holds before it evicts settled ones. Defaults `maxRecords`. */
 export const DEFAULT_MEMORY_MAX_RECORDS = 100_000;
 
 export interface MemoryStoreOptions {
   /**
-   * The most records kept. At the cap, the oldest settled (fulfilled or unfulfillable) records are
+   * The most records kept. At the cap, the oldest settled (fulfilled, unfulfillable or declined) records are
    * evicted, with one warning: an evicted token is forgotten, so it could be replayed for another order.
    * With nothing settled to evict, new claims fail (`internal_error`). Defaults to `100000`.
    */
@@ -98,6 +99,13 @@ export class MemoryStore implements LedgerStore {
     return true;
   }
 
+  async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
+    const record = this.#owned(token, owner, 'claimed');
+    if (!record) return false;
+    Object.assign(record, { state: 'declined', failureCode: input.failureCode, khalti: toText(input.khalti), owner: null, leaseUntil: 0, updatedAt: input.now });
+    return true;
+  }
+
   async release(token: string, owner: string): Promise<boolean> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return false;
@@ -131,7 +139,7 @@ export class MemoryStore implements LedgerStore {
   #makeRoom(): void {
     if (this.#byToken.size < this.maxRecords) return;
     for (const record of this.#byToken.values()) {
-      if (record.state !== 'fulfilled' && record.state !== 'unfulfillable') continue;
+      if (!FINAL_STATES.has(record.state)) continue;
       if (!this.#warned) {
         this.#warned = true;
         this.#warn(

@@ -5,6 +5,9 @@ import type { ClaimInput, ClaimResult, PaymentRecord } from './store';
 /** States in which a token has paid its order. */
 export const PAID_STATES: ReadonlySet<string> = new Set(['verified', 'fulfilled']);
 
+/** States nothing changes any more: a claim answers them as they are. */
+export const FINAL_STATES: ReadonlySet<string> = new Set(['fulfilled', 'unfulfillable', 'declined']);
+
 /**
  * What a claim should do, given the token's record (if any) and the other records of the same order.
  * The caller runs this and the write it asks for inside one transaction (or one tick), so the
@@ -18,14 +21,14 @@ export type ClaimDecision = { kind: 'answer'; result: ClaimResult } | { kind: 'i
 export function decideClaim(existing: PaymentRecord | null, sameOrder: readonly PaymentRecord[], input: ClaimInput): ClaimDecision {
   if (existing) {
     if (existing.orderId !== input.orderId) return { kind: 'answer', result: { status: 'token_conflict', record: existing } };
-    if (existing.state === 'fulfilled' || existing.state === 'unfulfillable') {
-      return { kind: 'answer', result: { status: existing.state, record: existing } };
+    if (FINAL_STATES.has(existing.state)) {
+      return { kind: 'answer', result: { status: existing.state as 'fulfilled' | 'unfulfillable' | 'declined', record: existing } };
     }
     if (existing.leaseUntil > input.now) return { kind: 'answer', result: { status: 'busy', record: existing } };
   }
   for (const other of sameOrder) {
     if (other.token === input.token) continue;
-    if (PAID_STATES.has(other.state)) return { kind: 'answer', result: { status: 'order_conflict', record: other } };
+    if (PAID_STATES.has(other.state) && !input.evenIfOrderPaid) return { kind: 'answer', result: { status: 'order_conflict', record: other } };
     if (other.state === 'claimed' && other.leaseUntil > input.now) return { kind: 'answer', result: { status: 'busy', record: other } };
   }
   return existing ? { kind: 'takeover' } : { kind: 'insert' };

@@ -9,11 +9,14 @@
  * - `unfulfillable`: Khalti confirmed the payment but it must not fulfil the order (the order was
  *   already paid with another token, or Khalti's amount differs). It needs a refund; `failureCode`
  *   says why, and is answered to every retry.
+ * - `declined`: an ePayment `pidx` Khalti definitely did not take (expired, canceled, refunded, or a pidx
+ *   Khalti does not know). Final; kept as the shop's proof that it issued the pidx, and `failureCode`
+ *   is answered to every retry. (A widget token Khalti declined is released instead: it is free again.)
  */
-export type PaymentState = 'claimed' | 'verified' | 'fulfilled' | 'unfulfillable';
+export type PaymentState = 'claimed' | 'verified' | 'fulfilled' | 'unfulfillable' | 'declined';
 
 export interface PaymentRecord {
-  /** The Khalti payment token: the record's key. */
+  /** The record's key: a widget payment token, or `pidx:<pidx>` for an ePayment payment. */
   token: string;
   orderId: string;
   /** Paisa. */
@@ -46,6 +49,12 @@ export interface ClaimInput {
   /** Epoch ms "now", given by the caller so every store agrees on one clock. */
   now: number;
   leaseMs: number;
+  /**
+   * Claim even when another token already paid the order (no `order_conflict`). For an ePayment pidx,
+   * whose money is captured on Khalti's page and not by our call: it must still be looked up, and if
+   * Khalti says it is paid, `markVerified` then records it `unfulfillable` (`order_already_paid`).
+   */
+  evenIfOrderPaid?: boolean;
 }
 
 /**
@@ -53,14 +62,14 @@ export interface ClaimInput {
  * - `claimed`: the caller now holds the lease. `record.state` tells where a taken-over record was
  *   (`claimed` with `takenOver: true` = Khalti's answer was never recorded; `verified` = run
  *   fulfilment again).
- * - `fulfilled` / `unfulfillable`: final; nothing changed.
+ * - `fulfilled` / `unfulfillable` / `declined`: final; nothing changed.
  * - `busy`: another attempt holds a live lease on this token or on another token of this order.
  * - `token_conflict`: the token is bound to another order.
  * - `order_conflict`: the order is already paid (verified or fulfilled) with another token.
  */
 export type ClaimResult =
   | { status: 'claimed'; record: PaymentRecord; takenOver: boolean }
-  | { status: 'fulfilled' | 'unfulfillable' | 'busy' | 'token_conflict' | 'order_conflict'; record: PaymentRecord };
+  | { status: 'fulfilled' | 'unfulfillable' | 'declined' | 'busy' | 'token_conflict' | 'order_conflict'; record: PaymentRecord };
 
 export interface VerifiedInput {
   transactionId: string | null;
@@ -73,6 +82,14 @@ export interface VerifiedInput {
  * is already verified or fulfilled (the record then becomes `unfulfillable` with code
  * `order_already_paid`); `not_owner` when the caller's lease was taken over (nothing changed).
  */
+export interface DeclinedInput {
+  /** The error code answered for it, such as `payment_not_completed`. */
+  failureCode: string;
+  /** Khalti's answer that declined it (JSON), or `null`. */
+  khalti: unknown;
+  now: number;
+}
+
 export type MarkVerifiedResult = 'verified' | 'order_conflict' | 'not_owner';
 
 /**
@@ -91,6 +108,8 @@ export interface LedgerStore {
   markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean>;
   /** Delete a `claimed` record: Khalti definitely did not take this payment, so the token is free again. */
   release(token: string, owner: string): Promise<boolean>;
+  /** `claimed` → `declined` with `failureCode`, ending the lease (an ePayment Khalti definitely did not take). */
+  markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean>;
   /** End the lease but keep the record (outcome unknown, or fulfilment failed): the next attempt takes over. */
   endLease(token: string, owner: string, now: number): Promise<boolean>;
   /** The record for `token`, or `null`. */
@@ -101,7 +120,7 @@ export interface LedgerStore {
   close?(): Promise<void>;
 }
 
-const STORE_METHODS = ['claim', 'markVerified', 'markFulfilled', 'markUnfulfillable', 'release', 'endLease', 'get', 'listStale'] as const;
+export const STORE_METHODS = ['claim', 'markVerified', 'markFulfilled', 'markUnfulfillable', 'markDeclined', 'release', 'endLease', 'get', 'listStale'] as const;
 
 /** The names of required store methods that `value` lacks (empty when it is a usable store). */
 export function missingStoreMethods(value: unknown): string[] {

@@ -5,12 +5,13 @@ import { claimed, decideClaim, newClaim, takenOver } from '../ledger/rules';
 import type {
   ClaimInput,
   ClaimResult,
+  DeclinedInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { COLUMNS, fromRow, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
+import { COLUMNS, fromRow, ledgerSchema, SQL_COLUMNS, STATE_LIST, toRow, type PaymentRow } from './rows';
 
 export interface PostgresStoreOptions {
   /** A pg Pool to use (the store never ends it). Give this or `connectionString`. */
@@ -33,7 +34,17 @@ const CLAIM_ATTEMPTS = 3;
  */
 export function postgresSchema(table = 'khalti_payments'): string {
   if (!TABLE_NAME.test(table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(table)}`);
-  return ledgerSchema(table, 'bigint');
+  const constraint = `${table.split('.').at(-1)}_state_check`;
+  // A table made by an earlier version checks for fewer states: widen its CHECK, only then (an ALTER
+  // takes the table's exclusive lock, which must not queue behind live claims on every start-up).
+  return `${ledgerSchema(table, 'bigint')}
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${table}'::regclass AND conname = '${constraint}'
+                 AND pg_get_constraintdef(oid) LIKE '%declined%') THEN
+    ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${constraint};
+    ALTER TABLE ${table} ADD CONSTRAINT ${constraint} CHECK (state IN (${STATE_LIST}));
+  END IF;
+END $$;`;
 }
 
 /**
@@ -177,6 +188,16 @@ export class PostgresStore implements LedgerStore {
       `UPDATE ${this.table} SET state = 'unfulfillable', failure_code = $3, transaction_id = $4, khalti = $5, owner = NULL,
        lease_until = 0, updated_at = $6 WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
       [token, owner, input.failureCode, input.transactionId, JSON.stringify(input.khalti ?? null), input.now],
+    );
+    return result.rowCount === 1;
+  }
+
+  async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
+    const khalti = input.khalti === null || input.khalti === undefined ? null : JSON.stringify(input.khalti);
+    const result = await this.#query(
+      `UPDATE ${this.table} SET state = 'declined', failure_code = $3, khalti = $4, owner = NULL, lease_until = 0, updated_at = $5
+       WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
+      [token, owner, input.failureCode, khalti, input.now],
     );
     return result.rowCount === 1;
   }

@@ -15,25 +15,26 @@ end
 `;
 
 /**
- * KEYS: record, order set, active set. ARGV: token, orderId, amount, owner, now, leaseUntil, prefix.
+ * KEYS: record, order set, active set. ARGV: token, orderId, amount, owner, now, leaseUntil, prefix,
+ * evenIfOrderPaid ('1' or '').
  * Returns { status, 'takeover' | 'insert' | '', the record it concerns as HGETALL's flat list }.
  */
 export const CLAIM = `${HELPERS}
 local tkey, okey, akey = KEYS[1], KEYS[2], KEYS[3]
-local token, order, owner, now, prefix = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[5]), ARGV[7]
+local token, order, owner, now, prefix, evenIfPaid = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[5]), ARGV[7], ARGV[8] == '1'
 local function answer(status, key, how) return { status, how, redis.call('HGETALL', key) } end
 local exists = redis.call('EXISTS', tkey) == 1
 if exists then
   if hget(tkey, 'orderId') ~= order then return answer('token_conflict', tkey, '') end
   local state = hget(tkey, 'state')
-  if state == 'fulfilled' or state == 'unfulfillable' then return answer(state, tkey, '') end
+  if state == 'fulfilled' or state == 'unfulfillable' or state == 'declined' then return answer(state, tkey, '') end
   if tonumber(hget(tkey, 'leaseUntil')) > now then return answer('busy', tkey, '') end
 end
 for _, other in ipairs(redis.call('SMEMBERS', okey)) do
   if other ~= token then
     local key = rkey(prefix, other)
     local state = hget(key, 'state')
-    if state == 'verified' or state == 'fulfilled' then return answer('order_conflict', key, '') end
+    if (state == 'verified' or state == 'fulfilled') and not evenIfPaid then return answer('order_conflict', key, '') end
     if state == 'claimed' and tonumber(hget(key, 'leaseUntil')) > now then return answer('busy', key, '') end
   end
 end
@@ -82,6 +83,15 @@ export const MARK_UNFULFILLABLE = `${HELPERS}
 if not owned(KEYS[1], ARGV[1], 'claimed') then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'unfulfillable', 'failureCode', ARGV[2], 'transactionId', ARGV[3], 'khalti', ARGV[4],
   'owner', '', 'leaseUntil', '0', 'updatedAt', ARGV[5])
+redis.call('ZREM', KEYS[2], hget(KEYS[1], 'token'))
+return 1
+`;
+
+/** KEYS: record, active set. ARGV: owner, failureCode, khalti JSON, now. */
+export const MARK_DECLINED = `${HELPERS}
+if not owned(KEYS[1], ARGV[1], 'claimed') then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'declined', 'failureCode', ARGV[2], 'khalti', ARGV[3], 'owner', '', 'leaseUntil', '0',
+  'updatedAt', ARGV[4])
 redis.call('ZREM', KEYS[2], hget(KEYS[1], 'token'))
 return 1
 `;

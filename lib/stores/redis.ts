@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type {
   ClaimInput,
   ClaimResult,
+  DeclinedInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
@@ -27,6 +28,7 @@ interface Scripted {
   khxMarkVerified(...args: string[]): Promise<MarkVerifiedResult>;
   khxMarkFulfilled(...args: string[]): Promise<number>;
   khxMarkUnfulfillable(...args: string[]): Promise<number>;
+  khxMarkDeclined(...args: string[]): Promise<number>;
   khxRelease(...args: string[]): Promise<number>;
   khxEndLease(...args: string[]): Promise<number>;
   khxListStale(...args: string[]): Promise<string[]>;
@@ -37,6 +39,7 @@ const SCRIPTS: Array<[keyof Scripted, number, string]> = [
   ['khxMarkVerified', 3, scripts.MARK_VERIFIED],
   ['khxMarkFulfilled', 2, scripts.MARK_FULFILLED],
   ['khxMarkUnfulfillable', 2, scripts.MARK_UNFULFILLABLE],
+  ['khxMarkDeclined', 2, scripts.MARK_DECLINED],
   ['khxRelease', 3, scripts.RELEASE],
   ['khxEndLease', 1, scripts.END_LEASE],
   ['khxListStale', 1, scripts.LIST_STALE],
@@ -108,6 +111,7 @@ export class RedisStore implements LedgerStore {
       String(input.now),
       String(input.now + input.leaseMs),
       this.prefix,
+      input.evenIfOrderPaid ? '1' : '',
     );
     const record = fromHash(Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]])));
     if (!record) throw new Error('RedisStore: claim answered without a record');
@@ -144,6 +148,11 @@ export class RedisStore implements LedgerStore {
       JSON.stringify(input.khalti ?? null),
       String(input.now),
     );
+    return reply === 1;
+  }
+
+  async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
+    const reply = await this.#redis.khxMarkDeclined(this.#key(token), this.#active, owner, input.failureCode, JSON.stringify(input.khalti ?? null), String(input.now));
     return reply === 1;
   }
 

@@ -73,6 +73,9 @@ export function fromRow(row: PaymentRow): PaymentRecord {
   };
 }
 
+/** Every state a record can be in, as SQL: the table's CHECK constraint. */
+export const STATE_LIST = "'claimed', 'verified', 'fulfilled', 'unfulfillable', 'declined'";
+
 /**
  * The ledger table and its indexes, idempotent. `integer` is the dialect's 64-bit integer type
  * (`INTEGER` in SQLite, `bigint` in PostgreSQL). The partial unique index is what lets at most one
@@ -86,7 +89,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
   token ${text} PRIMARY KEY,
   order_id ${text} NOT NULL,
   amount ${integer} NOT NULL,
-  state ${text} NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
+  state ${text} NOT NULL CHECK (state IN (${STATE_LIST})),
   owner ${text},
   lease_until ${integer} NOT NULL,
   transaction_id ${text},

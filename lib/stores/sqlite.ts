@@ -5,6 +5,7 @@ import { claimed, decideClaim, newClaim, takenOver } from '../ledger/rules';
 import type {
   ClaimInput,
   ClaimResult,
+  DeclinedInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
@@ -85,6 +86,9 @@ export class SqliteStore implements LedgerStore {
     const fulfil = db.prepare<[string, number, string, string]>(
       `UPDATE ${t} SET state = 'fulfilled', response = ?, owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state = 'verified'`,
     );
+    const declined = db.prepare<[string, string | null, number, string, string]>(
+      `UPDATE ${t} SET state = 'declined', failure_code = ?, khalti = ?, owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state = 'claimed'`,
+    );
     const release = db.prepare<[string, string]>(`DELETE FROM ${t} WHERE token = ? AND owner = ? AND state = 'claimed'`);
     const endLease = db.prepare<[number, string, string]>(
       `UPDATE ${t} SET owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state IN ('claimed', 'verified')`,
@@ -92,7 +96,7 @@ export class SqliteStore implements LedgerStore {
     const stale = db.prepare<[number, number], PaymentRow>(
       `SELECT ${SQL_COLUMNS} FROM ${t} WHERE state IN ('claimed', 'verified') AND lease_until <= ? ORDER BY created_at, token LIMIT ?`,
     );
-    return { sameTokenOrOrder, get, insert, takeover, verify, unfulfillable, fulfil, release, endLease, stale };
+    return { sameTokenOrOrder, get, insert, takeover, verify, unfulfillable, fulfil, declined, release, endLease, stale };
   }
 
   /** Open the file and create the schema, once. */
@@ -101,6 +105,7 @@ export class SqliteStore implements LedgerStore {
       const db = new Database(this.filename, { timeout: this.#busyTimeoutMs });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      upgradeStateCheck(db, this.table);
       db.exec(sqliteSchema(this.table));
       this.#statements = this.prepare(db);
       this.#db = db;
@@ -172,6 +177,11 @@ export class SqliteStore implements LedgerStore {
     return this.#write((sql) => sql.unfulfillable.run(input.failureCode, input.transactionId, khalti, input.now, token, owner).changes === 1);
   }
 
+  async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
+    const khalti = input.khalti === null || input.khalti === undefined ? null : JSON.stringify(input.khalti);
+    return this.#write((sql) => sql.declined.run(input.failureCode, khalti, input.now, token, owner).changes === 1);
+  }
+
   async release(token: string, owner: string): Promise<boolean> {
     return this.#write((sql) => sql.release.run(token, owner).changes === 1);
   }
@@ -195,4 +205,20 @@ export class SqliteStore implements LedgerStore {
     this.#db = undefined;
     this.#statements = undefined;
   }
+}
+
+/**
+ * A table made by an earlier version has a CHECK constraint without the `declined` state, and SQLite
+ * cannot alter a constraint: rebuild the table under the new schema, rows kept, in one transaction.
+ */
+function upgradeStateCheck(db: Database.Database, table: string): void {
+  const row = db.prepare<[string], { sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
+  if (!row || row.sql.includes("'declined'")) return;
+  db.transaction(() => {
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_upgrading`);
+    for (const index of ['order', 'paid_order', 'stale']) db.exec(`DROP INDEX IF EXISTS ${table}_${index}`);
+    db.exec(sqliteSchema(table));
+    db.exec(`INSERT INTO ${table} (${SQL_COLUMNS}) SELECT ${SQL_COLUMNS} FROM ${table}_upgrading`);
+    db.exec(`DROP TABLE ${table}_upgrading`);
+  }).immediate();
 }
