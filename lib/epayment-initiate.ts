@@ -8,7 +8,7 @@ import type { EpaymentInitiateRequest } from './khalti/classify-epayment';
 import type { LedgerStore } from './ledger/store';
 import { describeError, type Log } from './log';
 import type { Config, EpaymentOrderInfo } from './options';
-import { ORDER_ID_PATTERN } from './request';
+import { isOrderIdAnswer, isOrderId } from './request';
 
 /** The 200 body of the initiate route. */
 export interface InitiateBody {
@@ -54,7 +54,11 @@ export class EpaymentInitiator<Req> {
       this.#log('error', 'getOrderId threw', { error: describeError(error) });
       return fail('internal_error');
     }
-    if (typeof orderId !== 'string' || !ORDER_ID_PATTERN.test(orderId)) return fail('invalid_request', { details: ['orderId'] });
+    if (this.#config.getOrderId && !isOrderIdAnswer(orderId)) {
+      this.#log('error', 'getOrderId must return a string (or null/undefined when the request has no order id)', { type: typeof orderId });
+      return fail('internal_error');
+    }
+    if (!isOrderId(orderId)) return fail('invalid_request', { details: ['orderId'] });
 
     const amount = await askExpectedAmount(this.#config, this.#log, orderId, req);
     if (amount instanceof KhaltiError) return { ok: false, error: amount };

@@ -7,7 +7,7 @@ import { describeError, type Log } from './log';
 import type { Config, VerificationFailure, VerifiedPayment } from './options';
 import { Pacer } from './pacer';
 import { OverloadRetryAfter } from './retry-after';
-import { createRequestParser, FROM_BODY, type VerifyRequest } from './request';
+import { createRequestParser, FROM_BODY, isOrderIdAnswer, type VerifyRequest } from './request';
 import type { LedgerStore, PaymentRecord } from './ledger/store';
 
 /** The 200 body. */
@@ -47,6 +47,8 @@ class FlowFailure {
   constructor(
     readonly error: KhaltiError,
     readonly context: FailureContext,
+    /** A request that joined another's verification shares its failure: `onFailed` hears of it once, from the leader. */
+    readonly joined = false,
   ) {}
 }
 
@@ -110,7 +112,7 @@ export class VerificationFlow<Req> {
   async run(body: unknown, req: Req): Promise<Outcome> {
     const result = await this.#parseAndVerify(body, req);
     if (!(result instanceof FlowFailure)) return { ok: true, body: result };
-    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode)) await this.#notify(result, req);
+    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode) && !result.joined) await this.#notify(result, req);
     return { ok: false, error: result.error };
   }
 
@@ -185,6 +187,10 @@ export class VerificationFlow<Req> {
         this.#log('error', 'getOrderId threw', { error: describeError(error) });
         return new FlowFailure(new KhaltiError('internal_error'), {});
       }
+      if (!isOrderIdAnswer(orderId)) {
+        this.#log('error', 'getOrderId must return a string (or null/undefined when the request has no order id)', { type: typeof orderId });
+        return new FlowFailure(new KhaltiError('internal_error'), {});
+      }
     }
     const parsed = this.#parse(body, orderId);
     if (!parsed.ok) return new FlowFailure(new KhaltiError('invalid_request', { details: parsed.details }), {});
@@ -218,7 +224,7 @@ export class VerificationFlow<Req> {
     const result = await this.#verifyPidx(pidx, orderId, req);
     const settledOrder = result instanceof FlowFailure ? (result.context.orderId ?? orderId) : result.orderId;
     if (!(result instanceof FlowFailure)) return { ok: true, body: result, orderId: settledOrder };
-    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode)) await this.#notify(result, req);
+    if (!SILENT_CODES.has(result.error.code as VerifyErrorCode) && !result.joined) await this.#notify(result, req);
     return { ok: false, error: result.error, orderId: settledOrder };
   }
 
@@ -256,7 +262,7 @@ export class VerificationFlow<Req> {
     const leader = this.#pending.get(input.token);
     if (leader && leader.orderId === input.orderId && leader.amount === input.amount) {
       const shared = await leader.result;
-      return shared.ok ? { ...shared.body, replayed: true } : new FlowFailure(shared.error, context);
+      return shared.ok ? { ...shared.body, replayed: true } : new FlowFailure(shared.error, context, true);
     }
     if (this.#inFlight >= this.#config.maxInFlight) {
       return new FlowFailure(new KhaltiError('overloaded', { retryAfter: this.refuseOverloaded() }), context);
@@ -486,11 +492,12 @@ export class VerificationFlow<Req> {
     fail: (code: VerifyErrorCode, extra?: FailureContext) => FlowFailure,
   ): Promise<SuccessBody | FlowFailure> {
     const { input, owner } = attempt;
+    const pidx = pidxOf(input.token);
+    const who = pidx === null ? { token: input.token } : { token: null, pidx };
+    const hook = (async () => this.#config.onVerified({ orderId: input.orderId, ...who, amount: attempt.expected, ...payment }, req))();
     let returned: unknown;
     try {
-      const pidx = pidxOf(input.token);
-      const who = pidx === null ? { token: input.token } : { token: null, pidx };
-      returned = await this.#config.onVerified({ orderId: input.orderId, ...who, amount: attempt.expected, ...payment }, req);
+      returned = await settleWithin(hook, this.#config.fulfilmentTimeoutMs);
     } catch (error) {
       this.#log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', {
         ...keyFields(input.token),
@@ -500,6 +507,29 @@ export class VerificationFlow<Req> {
       await this.#store.endLease(input.token, owner, Date.now());
       return fail('fulfilment_failed', { khalti: payment.khalti });
     }
+    if (returned === TIMED_OUT) {
+      // The slot is freed and the request answered; the record stays verified under this attempt's lease,
+      // so nothing runs onVerified again while this call may still finish. If it does, its fulfilment is
+      // recorded; if it fails or never ends, the lease runs out and a retry or reconcile() fulfils it.
+      this.#log('error', 'onVerified did not settle within fulfilmentTimeoutMs; answered fulfilment_failed, the payment stays verified', {
+        ...keyFields(input.token),
+        orderId: input.orderId,
+        fulfilmentTimeoutMs: this.#config.fulfilmentTimeoutMs,
+      });
+      hook
+        .then(
+          (late) => this.#record(attempt, payment, late),
+          () => this.#store.endLease(input.token, owner, Date.now()),
+        )
+        .catch(() => undefined);
+      return fail('fulfilment_failed', { khalti: payment.khalti });
+    }
+    return this.#record(attempt, payment, returned);
+  }
+
+  /** Record fulfilment: the 200 body, with what `onVerified` returned as `data`. */
+  async #record(attempt: Attempt, payment: Pick<VerifiedPayment, 'transactionId' | 'khalti'>, returned: unknown): Promise<SuccessBody> {
+    const { input, owner } = attempt;
     const data = this.#plainData(returned);
     const pidx = pidxOf(input.token);
     const body: SuccessBody = {
@@ -522,12 +552,19 @@ export class VerificationFlow<Req> {
     if (typeof value !== 'object' || value === null) return undefined;
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype !== Object.prototype && prototype !== null) return undefined;
+    let json: unknown;
     try {
-      return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+      json = JSON.parse(JSON.stringify(value));
     } catch {
       this.#log('warn', 'onVerified returned an object that is not JSON; it is left out of the response');
       return undefined;
     }
+    // A `toJSON` may turn the object into anything: only an object serialises to `data`.
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      this.#log('warn', 'onVerified returned an object that does not serialise to a JSON object; it is left out of the response');
+      return undefined;
+    }
+    return json as Record<string, unknown>;
   }
 }
 
@@ -569,6 +606,21 @@ function contextOf(key: string): FailureContext {
 /** The pidx behind a ledger key, or `null` for a widget token. */
 export function pidxOf(key: string): string | null {
   return key.startsWith(PIDX_KEY_PREFIX) ? key.slice(PIDX_KEY_PREFIX.length) : null;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`'s value, or `TIMED_OUT` when it has not settled within `ms`. */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function paymentOf(record: PaymentRecord): Pick<VerifiedPayment, 'transactionId' | 'khalti'> {

@@ -20,6 +20,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
 export const DEFAULT_MIN_AMOUNT = 1000;
 /** Largest accepted request body, in bytes. Defaults `bodyLimit`. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/** How long `onVerified` may take before the request is answered `fulfilment_failed`. Defaults `fulfilmentTimeoutMs`. */
+export const DEFAULT_FULFILMENT_TIMEOUT_MS = 15_000;
 /** Extra time on top of the Khalti calls' budget, for the app's hooks and the store. */
 const HOOK_ALLOWANCE_MS = 2_000;
 
@@ -108,6 +110,13 @@ export interface KhaltiVerifierOptions<Req = Request> {
   logger?: Logger;
   /** How long a claim is held before another attempt may take it over, in ms. Defaults to `max(60000, 2 × (4 × timeoutMs + 3000))`. */
   leaseMs?: number;
+  /**
+   * How long `onVerified` may run before the request is answered `fulfilment_failed` and its
+   * `maxInFlight` slot freed, in ms. The payment stays verified: if the hook finishes later its
+   * fulfilment is recorded, else a retry or `reconcile()` runs it again once the lease ends.
+   * Defaults to `15000`.
+   */
+  fulfilmentTimeoutMs?: number;
   /** Turn on Khalti ePayment (KPG-2) routes: `initiatePath` and `returnPath`. Optional. */
   epayment?: EpaymentOptions<Req>;
 }
@@ -137,6 +146,13 @@ export interface EpaymentOptions<Req = Request> {
   failureUrl: (orderId: string, code: string) => string;
   /** Name, customer and breakdown for Khalti's payment page. Optional. */
   orderInfo?: (orderId: string, req: Req) => MaybePromise<EpaymentOrderInfo>;
+  /**
+   * Further origins `successUrl` / `failureUrl` may send the customer to, such as
+   * `https://checkout.shop.example`. A target must otherwise be a path or URL on the origin of
+   * `returnUrl` or `websiteUrl`: an order id in a URL can make it point anywhere (`//evil.example`).
+   * Defaults to none.
+   */
+  redirectOrigins?: string[];
   /** Defaults to `/khalti/initiate`. */
   initiatePath?: string;
   /** Defaults to `/khalti/return`. */
@@ -178,12 +194,14 @@ const optionsSchema = Joi.object({
   getOrderId: Joi.function(),
   logger: loggerSchema,
   leaseMs: Joi.number().integer().min(1000),
+  fulfilmentTimeoutMs: Joi.number().integer().min(1).max(600_000),
   epayment: Joi.object({
     returnUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
     websiteUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
     successUrl: Joi.function().required(),
     failureUrl: Joi.function().required(),
     orderInfo: Joi.function(),
+    redirectOrigins: Joi.array().items(Joi.string().uri({ scheme: ['http', 'https'] })),
     initiatePath: Joi.string().pattern(/^\/[A-Za-z0-9/_.~-]*$/),
     returnPath: Joi.string().pattern(/^\/[A-Za-z0-9/_.~-]*$/),
   }),
@@ -202,8 +220,9 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   getOrderId: 'pass a function (req) => orderId',
   logger: 'pass an object with warn(message) and error(message) functions',
   leaseMs: 'use a whole number of milliseconds of at least 1000',
+  fulfilmentTimeoutMs: 'use a whole number of milliseconds from 1 to 600000',
   epayment:
-    'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, and optionally orderInfo, initiatePath and returnPath',
+    'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, and optionally orderInfo, redirectOrigins (http(s) URLs), initiatePath and returnPath',
 };
 
 /** Validate and complete `khaltiVerifier()`'s options. Throws `invalid_option` or `store_required`. */
@@ -218,6 +237,13 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
   const timeoutMs = parsed.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const khaltiBudgetMs = 4 * timeoutMs + 1_000;
   const { epayment, ...rest } = parsed;
+  const leaseMs = parsed.leaseMs ?? Math.max(60_000, 2 * (khaltiBudgetMs + HOOK_ALLOWANCE_MS));
+  const fulfilmentTimeoutMs = parsed.fulfilmentTimeoutMs ?? DEFAULT_FULFILMENT_TIMEOUT_MS;
+  if (parsed.fulfilmentTimeoutMs !== undefined && khaltiBudgetMs + fulfilmentTimeoutMs > leaseMs) {
+    throw new KhaltiError('invalid_option', {
+      message: `khalti-express: option \`fulfilmentTimeoutMs\` is invalid: Khalti's budget (4 × timeoutMs + 1000 = ${khaltiBudgetMs} ms) plus fulfilmentTimeoutMs must fit in leaseMs (${leaseMs} ms), or another attempt could take the payment over while onVerified still runs. Lower it or raise \`leaseMs\`.`,
+    });
+  }
   return {
     ...rest,
     store: parsed.store ?? new MemoryStore(),
@@ -228,7 +254,8 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
     minAmount: parsed.minAmount ?? DEFAULT_MIN_AMOUNT,
     bodyLimit: parsed.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logger: parsed.logger ?? CONSOLE_LOGGER,
-    leaseMs: parsed.leaseMs ?? Math.max(60_000, 2 * (khaltiBudgetMs + HOOK_ALLOWANCE_MS)),
+    leaseMs,
+    fulfilmentTimeoutMs,
     khaltiBudgetMs,
     ...(epayment
       ? { epayment: { ...epayment, initiatePath: epayment.initiatePath ?? DEFAULT_INITIATE_PATH, returnPath: epayment.returnPath ?? DEFAULT_RETURN_PATH } }

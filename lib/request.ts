@@ -7,6 +7,22 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** An order id: 1–128 characters, none of them a control character. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const ORDER_ID_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]{1,128}$/;
+/** Half of a UTF-16 surrogate pair without its other half: ill-formed text, which databases store as U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * An order id as we accept it: a string of 1–128 characters, no control character, and well-formed
+ * UTF-16 (SQLite and PostgreSQL would store a lone surrogate as U+FFFD: two ids, one order).
+ */
+export function isOrderId(value: unknown): value is string {
+  return typeof value === 'string' && ORDER_ID_PATTERN.test(value) && !LONE_SURROGATE.test(value);
+}
+
+/** What `getOrderId` may answer: a string, or `null`/`undefined` for "this request has none". Anything else is the app's bug. */
+export function isOrderIdAnswer(value: unknown): value is string | null | undefined {
+  return typeof value === 'string' || value === null || value === undefined;
+}
+
 /** Paisa as a form post sends it: digits only. */
 const DIGITS = /^[0-9]{1,16}$/;
 
@@ -29,7 +45,7 @@ export type ParseResult = { ok: true; value: VerifyRequest | PidxRequest } | { o
 /** Marker for "the app did not supply an order id": the body's `orderId`/`product_identity` is used. */
 export const FROM_BODY = Symbol('orderId from body');
 
-const orderIdSchema = Joi.string().pattern(ORDER_ID_PATTERN);
+const orderIdSchema = Joi.string().pattern(ORDER_ID_PATTERN).pattern(LONE_SURROGATE, { invert: true });
 
 /** Build the body parser for one verifier (its schema is compiled once, here). */
 export function createRequestParser(minAmount: number): (body: unknown, orderId: unknown) => ParseResult {

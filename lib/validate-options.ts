@@ -19,18 +19,29 @@ export function validateOptions<T>(
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const { error, value } = schema.validate(defined, { abortEarly: true, convert: false });
-  if (error) {
-    const detail = error.details[0];
-    const name = detail?.path.map(String).join('.') || detail?.context?.key || 'options';
-    if (detail?.type === 'object.unknown') {
-      throw new KhaltiError('invalid_option', { message: unknownOptionMessage(name, Object.keys(schema.describe().keys ?? {})) });
-    }
-    const topLevel = String(detail?.path[0] ?? name);
-    const hint = hints[topLevel] ?? 'has an invalid value';
-    const verb = detail?.type === 'any.required' ? 'is required' : 'is invalid';
-    throw new KhaltiError('invalid_option', { message: `khalti-express: option \`${name}\` ${verb}: ${hint}.` });
-  }
+  if (error) throw scrubbed(startupError(error, schema, hints), (defined as { secretKey?: unknown }).secretKey);
   return { ...defaults, ...(value as T) };
+}
+
+/**
+ * A start-up error never carries the secret key, even where it echoes what the caller wrote: an option
+ * *named* like the key (`{ [secretKey]: 1 }`) is still named, with the key's text replaced.
+ */
+function scrubbed(error: KhaltiError, secretKey: unknown): KhaltiError {
+  if (typeof secretKey !== 'string' || secretKey === '' || !error.message.includes(secretKey)) return error;
+  return new KhaltiError(error.code, { message: error.message.split(secretKey).join('[redacted]') });
+}
+
+function startupError(error: Joi.ValidationError, schema: Joi.ObjectSchema, hints: Readonly<Record<string, string>>): KhaltiError {
+  const detail = error.details[0];
+  const name = detail?.path.map(String).join('.') || detail?.context?.key || 'options';
+  if (detail?.type === 'object.unknown') {
+    return new KhaltiError('invalid_option', { message: unknownOptionMessage(name, Object.keys(schema.describe().keys ?? {})) });
+  }
+  const topLevel = String(detail?.path[0] ?? name);
+  const hint = hints[topLevel] ?? 'has an invalid value';
+  const verb = detail?.type === 'any.required' ? 'is required' : 'is invalid';
+  return new KhaltiError('invalid_option', { message: `khalti-express: option \`${name}\` ${verb}: ${hint}.` });
 }
 
 function unknownOptionMessage(name: string, known: string[]): string {

@@ -109,17 +109,29 @@ function mountEpayment<Req extends Request>(
   };
   router.post(epayment.initiatePath, parts.refuseWhenFull, ...parts.bodyParsers, initiate, parts.onBodyError);
 
+  const isSafeRedirect = redirectCheck(epayment);
+  // Link prefetchers and some mail scanners send HEAD: Express would run the GET handler (the whole
+  // verification, onVerified included) for it. Answer it without verifying anything.
+  router.head(epayment.returnPath, (_req, res) => {
+    res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+  });
   router.get(epayment.returnPath, (req, res) => {
     // The query string is not proof of anything: only the pidx is read, and lookup decides.
     const query = req.query as Record<string, unknown>;
     const pidx = typeof query.pidx === 'string' && TOKEN_PATTERN.test(query.pidx) ? query.pidx : null;
     const go = (target: () => string): void => {
+      let location: unknown;
       try {
-        res.set('Cache-Control', 'no-store').redirect(302, target());
+        location = target();
       } catch (error) {
         log('error', 'successUrl or failureUrl threw', { error: error instanceof Error ? error.name : typeof error });
-        sendError(res, new KhaltiError('internal_error'));
+        return sendError(res, new KhaltiError('internal_error'));
       }
+      if (!isSafeRedirect(location)) {
+        log('error', 'successUrl or failureUrl gave a target off the shop’s origin (or scheme-relative); not redirecting. Encode the order id (encodeURIComponent) or list the origin in epayment.redirectOrigins');
+        return sendError(res, new KhaltiError('internal_error'));
+      }
+      res.set('Cache-Control', 'no-store').redirect(302, location);
     };
     // Nothing else in the query is used, not even purchase_order_id: the order comes from our ledger.
     if (pidx === null) return go(() => epayment.failureUrl('', 'invalid_request'));
@@ -132,6 +144,26 @@ function mountEpayment<Req extends Request>(
       )
       .catch(() => sendError(res, new KhaltiError('internal_error')));
   });
+}
+
+/**
+ * Where the return route may send the customer: a path on the shop, or an absolute http(s) URL on the
+ * origin of `returnUrl` or `websiteUrl` or one the app listed in `redirectOrigins`. A target is resolved
+ * the way the customer's browser resolves a `Location` (against `returnUrl`), so `//evil.example`,
+ * `/\\evil.example` and `https://evil.example` are all refused.
+ */
+function redirectCheck(epayment: { returnUrl: string; websiteUrl: string; redirectOrigins?: string[] }): (target: unknown) => target is string {
+  const allowed = new Set([epayment.returnUrl, epayment.websiteUrl, ...(epayment.redirectOrigins ?? [])].map((url) => new URL(url).origin));
+  return (target): target is string => {
+    if (typeof target !== 'string' || target === '') return false;
+    let url: URL;
+    try {
+      url = new URL(target, epayment.returnUrl);
+    } catch {
+      return false;
+    }
+    return (url.protocol === 'https:' || url.protocol === 'http:') && allowed.has(url.origin);
+  };
 }
 
 /** Refuse a missing body (400) or any type other than JSON and form posts (415) before reading it. */
