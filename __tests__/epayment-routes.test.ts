@@ -6,6 +6,7 @@ import { MemoryStore, type LedgerStore } from '../lib';
 import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
 import { createShop, KHALTI_URL, SECRET_KEY, type ShopOptions } from './helpers/app';
 import { lookupBody } from './fixtures/khalti';
+import { onHostedPage as hostedPage } from './helpers/epayment';
 
 let sandbox: KhaltiSandbox;
 beforeEach(async () => {
@@ -31,18 +32,7 @@ async function initiate(shop: ReturnType<typeof epayShop>, orderId = 'A-17') {
 }
 
 /** Pay (or cancel) on the sandbox's hosted page; answers the return URL path + query Khalti sends the customer to. */
-async function onHostedPage(pidx: string, action: 'pay' | 'cancel'): Promise<string> {
-  const fields: Record<string, string> = action === 'pay' ? { pidx, mobile: '9800000001', pin: '1111', otp: '987654' } : { pidx };
-  const response = await fetch(`${sandbox.baseUrl}/epayment/${action}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-    redirect: 'manual',
-  });
-  const back = new URL(response.headers.get('location')!);
-  expect(`${back.origin}${back.pathname}`).toBe(EPAYMENT.returnUrl);
-  return `${back.pathname}${back.search}`;
-}
+const onHostedPage = (pidx: string, action: 'pay' | 'cancel') => hostedPage(sandbox, pidx, action, { returnUrl: EPAYMENT.returnUrl });
 
 describe('POST /khalti/initiate', () => {
   it('starts a payment for the order’s own price and binds the pidx to the order', async () => {

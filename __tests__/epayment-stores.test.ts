@@ -1,18 +1,17 @@
 // ePayment's exactly-once guarantees on every real store: a paid pidx fulfils once under concurrent
 // returns and replays, is bound to one order, and a paid-and-abandoned pidx is found by reconcile().
 import request from 'supertest';
-import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
-import { createShop, SECRET_KEY } from './helpers/app';
+import { createShop } from './helpers/app';
+import { onHostedPage, useSandbox } from './helpers/epayment';
 import { realStores } from './helpers/real-stores';
 import { uniqueName } from './helpers/services';
 
-let sandbox: KhaltiSandbox;
-const STORES = realStores('epay');
-
-beforeEach(async () => {
-  sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
+const sandboxNow = useSandbox();
+let sandbox: ReturnType<typeof sandboxNow>;
+beforeEach(() => {
+  sandbox = sandboxNow();
 });
-afterEach(() => sandbox.close());
+const STORES = realStores('epay');
 
 const EPAYMENT = {
   returnUrl: 'https://shop.example/khalti/return',
@@ -21,16 +20,7 @@ const EPAYMENT = {
   failureUrl: (orderId: string, code: string) => `/fail/${orderId}/${code}`,
 };
 
-async function pay(pidx: string): Promise<string> {
-  const response = await fetch(`${sandbox.baseUrl}/epayment/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ pidx, mobile: '9800000004', pin: '1111', otp: '987654' }).toString(),
-    redirect: 'manual',
-  });
-  const back = new URL(response.headers.get('location')!);
-  return `${back.pathname}${back.search}`;
-}
+const pay = (pidx: string) => onHostedPage(sandbox, pidx, 'pay', { mobile: '9800000004' });
 
 describe.each(STORES)('ePayment on %s', (_name, makeStore) => {
   it('fulfils a paid pidx exactly once, for its own order only, and reconciles an abandoned one', async () => {

@@ -4,15 +4,15 @@
 import nock from 'nock';
 import request from 'supertest';
 import { MemoryStore } from '../lib';
-import { createKhaltiSandbox, type KhaltiSandbox } from '../lib/sandbox';
 import { createShop, KHALTI_URL, SECRET_KEY, type ShopOptions } from './helpers/app';
+import { onHostedPage, useSandbox } from './helpers/epayment';
 import { lookupBody, nockStatus, STATUS_BODIES, TOKEN } from './fixtures/khalti';
 
-let sandbox: KhaltiSandbox;
-beforeEach(async () => {
-  sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
+const sandboxNow = useSandbox();
+let sandbox: ReturnType<typeof sandboxNow>;
+beforeEach(() => {
+  sandbox = sandboxNow();
 });
-afterEach(() => sandbox.close());
 
 const EPAYMENT = {
   returnUrl: 'https://shop.example/khalti/return',
@@ -31,17 +31,7 @@ async function initiate(shop: ReturnType<typeof epayShop>, orderId = 'A-17'): Pr
   return response.body.pidx as string;
 }
 
-/** Pay on the sandbox's hosted page; answers the return path the customer is sent to. */
-async function pay(pidx: string): Promise<string> {
-  const response = await fetch(`${sandbox.baseUrl}/epayment/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ pidx, mobile: '9800000001', pin: '1111', otp: '987654' }).toString(),
-    redirect: 'manual',
-  });
-  const back = new URL(response.headers.get('location')!);
-  return `${back.pathname}${back.search}`;
-}
+const pay = (pidx: string) => onHostedPage(sandbox, pidx);
 
 const lookups = (pidx: string) => sandbox.requests.filter((r) => r.path === '/api/v2/epayment/lookup/' && (r.body as { pidx?: string }).pidx === pidx);
 

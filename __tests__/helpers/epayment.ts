@@ -1,0 +1,35 @@
+// ePayment test helpers: a fresh sandbox per test, and the customer's visit to Khalti's hosted page.
+import { createKhaltiSandbox, type KhaltiSandbox } from '../../lib/sandbox';
+import { SECRET_KEY } from './app';
+
+/** A fresh sandbox for every test of the calling file (started before, closed after): call the getter inside a test. */
+export function useSandbox(): () => KhaltiSandbox {
+  let sandbox: KhaltiSandbox | undefined;
+  beforeEach(async () => {
+    sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
+  });
+  afterEach(() => sandbox?.close());
+  return () => sandbox!;
+}
+
+/**
+ * Pay (or cancel) on the sandbox's hosted page with Khalti's published test credentials; answers the
+ * path and query of the return URL the customer is sent back to (checked against `returnUrl` when given).
+ */
+export async function onHostedPage(
+  sandbox: KhaltiSandbox,
+  pidx: string,
+  action: 'pay' | 'cancel' = 'pay',
+  { mobile = '9800000001', returnUrl }: { mobile?: string; returnUrl?: string } = {},
+): Promise<string> {
+  const fields: Record<string, string> = action === 'pay' ? { pidx, mobile, pin: '1111', otp: '987654' } : { pidx };
+  const response = await fetch(`${sandbox.baseUrl}/epayment/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+  const back = new URL(response.headers.get('location')!);
+  if (returnUrl !== undefined) expect(`${back.origin}${back.pathname}`).toBe(returnUrl);
+  return `${back.pathname}${back.search}`;
+}
