@@ -18,6 +18,18 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Express is imported as a value only by the HTTP layer and the composition root; everything below it
+    // is framework-free (the public types name express's Request type only, which is erased).
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/http/**', 'lib/verifier.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'express', message: 'Only lib/http/** and lib/verifier.ts may import express.', allowTypeImports: true }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -1,6 +1,7 @@
 // ePayment (KPG-2) through KhaltiClient: initiate and lookup against nock fixtures of Khalti's documented bodies.
 import nock from 'nock';
-import { KhaltiClient, normalizeLookupStatus } from '../lib';
+import { KhaltiClient } from '../lib';
+import { normalizeLookupStatus } from '../lib/khalti/classify-epayment';
 import { classifyInitiate, classifyLookup } from '../lib/khalti/classify-epayment';
 import { KHALTI_URL, SECRET_KEY } from './helpers/app';
 import { INITIATE_REQUEST, INVALID_KEY, lookupBody } from './fixtures/khalti';

@@ -32,11 +32,13 @@ describe('khaltiVerifier options', () => {
     const router = khaltiVerifier({ ...valid(), store });
     expect(router.store).toBe(store);
     expect(router.client).toBeInstanceOf(KhaltiClient);
-    expect(router.client.baseUrl).toBe('https://khalti.com');
-    expect(router.client.timeoutMs).toBe(10_000);
+    expect((router.client as KhaltiClient).baseUrl).toBe('https://khalti.com');
+    expect((router.client as KhaltiClient).timeoutMs).toBe(10_000);
     const config = parseOptions(valid());
     expect(config).toMatchObject({ path: '/khalti/verify', maxInFlight: 256, minAmount: 1000, bodyLimit: 16_384, leaseMs: 86_000 });
-    expect(config.store).toBeInstanceOf(MemoryStore);
+    // The default store is made by the composition root, not by option parsing.
+    expect(config.store).toBeUndefined();
+    expect(khaltiVerifier(valid()).store).toBeInstanceOf(MemoryStore);
   });
 
   it.each(['secretKey', 'expectedAmount', 'onVerified'])('requires %s', (name) => {
@@ -93,7 +95,7 @@ describe('khaltiVerifier options', () => {
   it('ignores undefined values and never mutates the caller’s object', () => {
     const options = Object.freeze({ ...valid(), baseUrl: undefined, onFailed: undefined });
     const router = khaltiVerifier(options);
-    expect(router.client.baseUrl).toBe('https://khalti.com');
+    expect((router.client as KhaltiClient).baseUrl).toBe('https://khalti.com');
     expect(Object.keys(options)).toEqual(['secretKey', 'expectedAmount', 'onVerified', 'baseUrl', 'onFailed']);
   });
 

@@ -1,6 +1,6 @@
 // The packed tarball, installed into fresh projects: require(), import and a TypeScript consumer all work.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -86,6 +86,56 @@ console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, ty
     expect(run('node', ['esm.mjs'], project).trim()).toBe('function,function,function,function,function');
   });
 
+  it('imports every subpath of the exports map from ESM, the store drivers being the shop\'s own', () => {
+    // The drivers are optional peer dependencies: a shop installs the one its store needs.
+    for (const driver of ['pg', 'ioredis', 'better-sqlite3']) {
+      const link = path.join(project, 'node_modules', driver);
+      if (!existsSync(link)) symlinkSync(path.join(ROOT, 'node_modules', driver), link, 'dir');
+    }
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const subpaths = Object.keys(manifest.exports).filter((p) => p !== './package.json');
+    const lines = subpaths.map((p, i) => `import * as m${i} from '${p === '.' ? 'khalti-express' : `khalti-express/${p.slice(2)}`}';`);
+    writeFileSync(
+      path.join(project, 'every.mjs'),
+      `${lines.join('\n')}\nconsole.log(JSON.stringify([${subpaths.map((_, i) => `Object.keys(m${i}).length`).join(', ')}]));\n`,
+    );
+    const counts = JSON.parse(run('node', ['every.mjs'], project)) as number[];
+    expect(counts).toHaveLength(subpaths.length);
+    for (const count of counts) expect(count).toBeGreaterThan(0);
+  });
+
+  it('type-checks an ESM TypeScript consumer ("type": "module", nodenext)', () => {
+    const esm = path.join(work, 'esm-consumer');
+    mkdirSync(esm, { recursive: true });
+    if (!existsSync(path.join(esm, 'node_modules'))) symlinkSync(path.join(project, 'node_modules'), path.join(esm, 'node_modules'), 'dir');
+    writeFileSync(path.join(esm, 'package.json'), JSON.stringify({ name: 'esm-consumer', private: true, type: 'module', version: '1.0.0' }));
+    writeFileSync(
+      path.join(esm, 'shop.ts'),
+      `
+import express from 'express';
+import { khaltiVerifier, MemoryStore, KhaltiError, type KhaltiVerifierOptions, type ReconcileSummary } from 'khalti-express';
+import { createKhaltiSandbox, type KhaltiSandbox } from 'khalti-express/sandbox';
+import { runStoreConformance } from 'khalti-express/conformance';
+
+const price: KhaltiVerifierOptions['expectedAmount'] = (orderId, req) => (req === undefined ? 1000 : orderId.length);
+const app = express();
+const router = khaltiVerifier({ secretKey: 'k', expectedAmount: price, onVerified: () => undefined, store: new MemoryStore() });
+app.use(router);
+export async function settle(): Promise<number> {
+  const summary: ReconcileSummary = await router.reconcile();
+  return summary.unsettled;
+}
+export const sandbox: Promise<KhaltiSandbox> = createKhaltiSandbox();
+export const kinds = [typeof runStoreConformance, KhaltiError.name];
+`,
+    );
+    writeFileSync(
+      path.join(esm, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', noEmit: true, types: ['node'] }, files: ['shop.ts'] }),
+    );
+    expect(() => run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', '.'], esm)).not.toThrow();
+  });
+
   it('installs the khalti-sandbox command', () => {
     expect(run(path.join(project, 'node_modules', '.bin', 'khalti-sandbox'), ['--help'], project)).toContain('Usage: khalti-sandbox');
   });
@@ -112,7 +162,7 @@ const { KhaltiClient } = require('khalti-express');
   it('exposes only its exports map', () => {
     writeFileSync(
       path.join(project, 'deep.js'),
-      `try { require('khalti-express/dist/flow.js'); console.log('open'); } catch (e) { console.log(e.code); }`,
+      `try { require('khalti-express/dist/flow/verify.js'); console.log('open'); } catch (e) { console.log(e.code); }`,
     );
     expect(run('node', ['deep.js'], project).trim()).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
@@ -122,7 +172,7 @@ const { KhaltiClient } = require('khalti-express');
       path.join(project, 'consumer.ts'),
       `
 import express from 'express';
-import { khaltiVerifier, MemoryStore, KhaltiClient, isKhaltiError, type VerifiedPayment, type LedgerStore } from 'khalti-express';
+import { khaltiVerifier, MemoryStore, isKhaltiError, type KhaltiApi, type VerifiedPayment, type LedgerStore } from 'khalti-express';
 
 const store: LedgerStore = new MemoryStore();
 const app = express();
@@ -134,7 +184,7 @@ const router = khaltiVerifier({
   store,
 });
 app.use(router);
-const client: KhaltiClient = router.client;
+const client: KhaltiApi = router.client;
 void client.status('t', 1000).then((outcome) => (outcome.kind === 'status' ? outcome.state : outcome.kind));
 export const ok: boolean = isKhaltiError(new Error('x'));
 `,

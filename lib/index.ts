@@ -1,28 +1,26 @@
-// Public exports of khalti-express.
+// Public exports of khalti-express, grouped by what a user reaches for.
 
+// Mount the endpoint.
 export { khaltiVerifier, type KhaltiVerifierRouter } from './verifier';
-export {
-  type KhaltiVerifierOptions,
-  type VerifiedPayment,
-  type VerificationFailure,
-  type Logger,
-  DEFAULT_PATH,
-  DEFAULT_MAX_IN_FLIGHT,
-  DEFAULT_MIN_AMOUNT,
-  DEFAULT_BODY_LIMIT,
-} from './options';
+export type {
+  KhaltiVerifierOptions,
+  EpaymentOptions,
+  EpaymentOrderInfo,
+  VerifiedPayment,
+  VerificationFailure,
+  Logger,
+  SuccessBody,
+  InitiateBody,
+  ReconcileOptions,
+  ReconcileSummary,
+} from './types';
+export { DEFAULT_PATH, DEFAULT_INITIATE_PATH, DEFAULT_RETURN_PATH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MIN_AMOUNT, DEFAULT_BODY_LIMIT, DEFAULT_FULFILMENT_TIMEOUT_MS } from './options';
+
+// Handle and render its errors.
 export { KhaltiError, isKhaltiError, ERROR_CODES, type KhaltiErrorCode, type VerifyErrorCode, type StartupErrorCode } from './errors';
-export { renderError, sendError, type ErrorBody, type RenderedError } from './respond';
-export { RECONCILE_BATCH, type SuccessBody, type ReconcileOptions, type ReconcileSummary } from './flow';
-export { KhaltiClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions, type CallOptions } from './khalti/client';
-export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
-export {
-  normalizeLookupStatus,
-  type EpaymentInitiateRequest,
-  type InitiateOutcome,
-  type LookupOutcome,
-  type LookupStatus,
-} from './khalti/classify-epayment';
+export { renderError, sendError, type ErrorBody, type RenderedError } from './http/respond';
+
+// Choose or write a ledger store (durable ones: khalti-express/stores/sqlite, /postgres, /redis).
 export { MemoryStore, DEFAULT_MEMORY_MAX_RECORDS, type MemoryStoreOptions } from './ledger/memory';
 export type {
   LedgerStore,
@@ -31,6 +29,14 @@ export type {
   ClaimInput,
   ClaimResult,
   VerifiedInput,
+  DeclinedInput,
   MarkVerifiedResult,
 } from './ledger/store';
 export { runStoreConformance, type ConformanceRunner } from './ledger/conformance';
+
+// Talk to Khalti directly, or swap the client (the `client` option).
+export { KhaltiClient } from './khalti/client';
+export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_RETRY_BASE_MS, type KhaltiClientOptions } from './khalti/options';
+export type { KhaltiApi, CallOptions } from './khalti/api';
+export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
+export type { EpaymentInitiateRequest, InitiateOutcome, LookupOutcome, LookupStatus } from './khalti/classify-epayment';

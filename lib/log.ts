@@ -1,6 +1,6 @@
 // The one way the package logs: one formatted line per event, tokens masked, the secret key scrubbed.
 
-import type { Logger } from './options';
+import type { Logger } from './types';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 type Fields = Record<string, string | number | boolean | null | undefined>;

@@ -13,60 +13,34 @@ import {
   type VerifyOutcome,
 } from './classify';
 import { classifyInitiate, classifyLookup, type EpaymentInitiateRequest, type InitiateOutcome, type LookupOutcome } from './classify-epayment';
+import type { CallOptions, KhaltiApi } from './api';
+import { CLIENT_OPTION_HINTS, CLIENT_OPTION_SCHEMAS, DEFAULT_BASE_URL, DEFAULT_RETRY_BASE_MS, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions } from './options';
 import { validateOptions } from '../validate-options';
 
-/** Khalti's production host. Defaults `baseUrl`. */
-export const DEFAULT_BASE_URL = 'https://khalti.com';
-/** Per-call timeout. Defaults `timeoutMs`. */
-export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Khalti answers are small; anything larger is refused unread. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Retries of the read-only status call (the verify call is never retried blindly). */
 export const STATUS_RETRIES = 2;
-/** First backoff before a status retry; doubles each time, with jitter. */
-export const DEFAULT_RETRY_BASE_MS = 200;
 /** A call with less time than this left before its deadline is not made. */
 const MIN_CALL_MS = 50;
 
-export interface KhaltiClientOptions {
-  /** Your Khalti secret key, sent as `Authorization: Key <secretKey>`. Required. */
-  secretKey: string;
-  /** Khalti's host, without `/api/v2`. Defaults to `https://khalti.com`. */
-  baseUrl?: string;
-  /** Timeout of one HTTP call, in ms. Defaults to `10000`. */
-  timeoutMs?: number;
-  /** First backoff before a status retry, in ms (doubles, with jitter). Defaults to `200`. */
-  retryBaseMs?: number;
-  /** How backoffs wait; tests pass an instant one. Defaults to `setTimeout`. */
-  sleep?: (ms: number) => Promise<void>;
+const clientSchema = Joi.object(CLIENT_OPTION_SCHEMAS);
+
+/** Client options with every default filled in (what `khaltiVerifier()` already validated). */
+export type ResolvedClientOptions = Required<Omit<KhaltiClientOptions, 'sleep'>> & Pick<KhaltiClientOptions, 'sleep'>;
+
+/** Marks options that were validated already, so the factory's client is not validated twice. */
+const RESOLVED = Symbol('resolved client options');
+
+/** A client for options the factory already validated and completed. */
+export function clientFor(options: ResolvedClientOptions): KhaltiClient {
+  return new KhaltiClient({ ...options, [RESOLVED]: true } as KhaltiClientOptions);
 }
-
-export interface CallOptions {
-  /** Epoch ms after which no call is started, and which caps each call's timeout. */
-  deadline?: number;
-}
-
-const clientSchema = Joi.object({
-  secretKey: Joi.string().min(1).required(),
-  baseUrl: Joi.string().uri({ scheme: ['http', 'https'] }),
-  timeoutMs: Joi.number().integer().min(1).max(120_000),
-  retryBaseMs: Joi.number().integer().min(0).max(10_000),
-  sleep: Joi.function(),
-});
-
-/** What each client option must be, for start-up error messages. */
-export const CLIENT_OPTION_HINTS: Readonly<Record<string, string>> = {
-  secretKey: 'pass your Khalti secret key as a non-empty string (the value is never printed)',
-  baseUrl: 'use an http(s) URL such as https://khalti.com or https://dev.khalti.com',
-  timeoutMs: 'use a whole number of milliseconds from 1 to 120000',
-  retryBaseMs: 'use a whole number of milliseconds from 0 to 10000',
-  sleep: 'use a function (ms) => Promise<void>',
-};
 
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Talks to Khalti's server API. Never throws for an HTTP or network problem: it classifies it. */
-export class KhaltiClient {
+export class KhaltiClient implements KhaltiApi {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly #authorization: string;
@@ -75,12 +49,15 @@ export class KhaltiClient {
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: KhaltiClientOptions) {
-    const config = validateOptions<Required<Omit<KhaltiClientOptions, 'sleep'>> & Pick<KhaltiClientOptions, 'sleep'>>(
-      clientSchema,
-      options,
-      { baseUrl: DEFAULT_BASE_URL, timeoutMs: DEFAULT_TIMEOUT_MS, retryBaseMs: DEFAULT_RETRY_BASE_MS },
-      CLIENT_OPTION_HINTS,
-    );
+    const config =
+      typeof options === 'object' && options !== null && RESOLVED in options
+        ? (options as ResolvedClientOptions)
+        : validateOptions<ResolvedClientOptions>(
+            clientSchema,
+            options,
+            { baseUrl: DEFAULT_BASE_URL, timeoutMs: DEFAULT_TIMEOUT_MS, retryBaseMs: DEFAULT_RETRY_BASE_MS },
+            CLIENT_OPTION_HINTS,
+          );
     this.baseUrl = config.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = config.timeoutMs;
     this.#authorization = `Key ${config.secretKey}`;

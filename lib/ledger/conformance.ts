@@ -24,10 +24,13 @@ const LEASE = 1_000;
 const T0 = 1_700_000_000_000;
 
 let sequence = 0;
-/** A token no earlier test used, so stores on a shared server need no cleanup between tests. */
+/**
+ * A key no earlier test used, so stores on a shared server need no cleanup between tests. It contains
+ * `:`, as the package's own keys do (`pidx:<pidx>`, `check:<uuid>`): a store that splits on it fails.
+ */
 function freshToken(label: string): string {
   sequence += 1;
-  return `${label}-${process.pid}-${Date.now().toString(36)}-${sequence}`;
+  return `${label}:${process.pid}-${Date.now().toString(36)}-${sequence}`;
 }
 
 function claimInput(overrides: Partial<ClaimInput> = {}): ClaimInput {

@@ -1,7 +1,7 @@
 // Outcomes → HTTP responses: the one place that writes the endpoint's JSON bodies.
 
 import type { ServerResponse } from 'node:http';
-import { isKhaltiError, KhaltiError } from './errors';
+import { isKhaltiError, KhaltiError } from '../errors';
 
 /** The failure body of the contract. */
 export interface ErrorBody {

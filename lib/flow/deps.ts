@@ -1,0 +1,13 @@
+// What every flow step works with: the resolved options, the Khalti API, the ledger and the log.
+
+import type { KhaltiApi } from '../khalti/api';
+import type { LedgerStore } from '../ledger/store';
+import type { Log } from '../log';
+import type { Config } from '../options';
+
+export interface FlowDeps<Req> {
+  config: Config<Req>;
+  client: KhaltiApi;
+  store: LedgerStore;
+  log: Log;
+}
