@@ -1,5 +1,6 @@
 // The sandbox's ePayment (KPG-2) book: initiate validation, lookup bodies and return-URL parameters.
 
+import { maskMobile, nepalTime } from './khalti-format';
 import { khaltiId } from './payments';
 
 /** Lookup statuses, spelled as Khalti spells them. */
@@ -61,10 +62,6 @@ export function initiateErrors(body: Record<string, unknown>): FieldErrors | und
   return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
-/** Nepal time, as Khalti writes `expires_at`. */
-function nepalIso(ms: number): string {
-  return `${new Date(ms + (5 * 60 + 45) * 60_000).toISOString().replace('Z', '')}+05:45`;
-}
 
 export class EpaymentBook {
   readonly #byPidx = new Map<string, SandboxEpayment>();
@@ -106,7 +103,7 @@ export function initiateBody(payment: SandboxEpayment, baseUrl: string): Record<
   return {
     pidx: payment.pidx,
     payment_url: `${baseUrl}/epayment/?pidx=${payment.pidx}`,
-    expires_at: nepalIso(payment.expiresAt),
+    expires_at: nepalTime(payment.expiresAt),
     expires_in: EPAYMENT_EXPIRES_IN_S,
   };
 }
@@ -137,7 +134,7 @@ export function returnUrl(payment: SandboxEpayment): string {
     txnId: payment.transactionId ?? '',
     amount: String(payment.amount),
     total_amount: String(payment.amount),
-    mobile: completed && payment.mobile ? `${payment.mobile.slice(0, 2)}XXXXXXX${payment.mobile.slice(-1)}` : '',
+    mobile: completed && payment.mobile ? maskMobile(payment.mobile) : '',
     purchase_order_id: payment.purchaseOrderId,
     purchase_order_name: payment.purchaseOrderName,
   };

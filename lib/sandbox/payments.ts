@@ -1,6 +1,7 @@
 // The sandbox's payment book: Khalti's payment lifecycle and test credentials, without any HTTP.
 
 import { randomBytes, randomInt } from 'node:crypto';
+import { maskMobile, nepalTime } from './khalti-format';
 
 /** Payment states as Khalti's transaction records name them. */
 export type SandboxPaymentState = 'Initiated' | 'Confirmed' | 'Completed' | 'Failed' | 'Refunded' | 'Partially refunded';
@@ -41,11 +42,6 @@ export function khaltiKey(prefix: 'test_secret_key' | 'test_public_key'): string
   return `${prefix}_${randomBytes(16).toString('hex')}`;
 }
 
-/** Nepal time, as Khalti stamps its records. */
-function nepalTimestamp(date = new Date()): string {
-  const shifted = new Date(date.getTime() + (5 * 60 + 45) * 60_000);
-  return `${shifted.toISOString().replace('Z', '').padEnd(23, '0')}000+05:45`;
-}
 
 export interface NewPayment {
   amount: number;
@@ -75,7 +71,7 @@ export class PaymentBook {
       productName: input.productName ?? 'Sandbox product',
       productUrl: input.productUrl ?? 'http://localhost/',
       merchantExtras: input.merchantExtras ?? {},
-      createdOn: nepalTimestamp(),
+      createdOn: nepalTime(Date.now(), 'us'),
       verifyCalls: 0,
     };
     this.#byToken.set(payment.token, payment);
@@ -115,7 +111,7 @@ export function transactionRecord(payment: SandboxPayment, reportedAmount = paym
     refunded,
     created_on: payment.createdOn,
     ebanker: null,
-    user: { idx: 'cCaPkRPQGn5D8StkiqqMJg', name: 'Test User', mobile: `${payment.mobile.slice(0, 2)}XXXXXXX${payment.mobile.slice(-1)}` },
+    user: { idx: 'cCaPkRPQGn5D8StkiqqMJg', name: 'Test User', mobile: maskMobile(payment.mobile) },
     merchant: { idx: 'UM75Gm2gWmZvA4TPwkwZye', name: 'Sandbox Merchant', mobile: 'testmerchant@khalti.com' },
   };
 }
