@@ -51,6 +51,26 @@ describe('PostgresStore', () => {
     await pool.end();
   });
 
+  it('writes "no value" as SQL NULL in every column, whichever transition wrote it', async () => {
+    const name = uniqueName('khx_nulls');
+    const store = new PostgresStore({ connectionString: PG_URL, table: name });
+    const claim = { amount: 1000, owner: 'a', now: 1, leaseMs: 10 };
+    await store.claim({ ...claim, token: 'v', orderId: 'o1' });
+    await store.markVerified('v', 'a', { transactionId: 'idx', khalti: undefined, now: 2 });
+    await store.markFulfilled('v', 'a', undefined, 3);
+    await store.claim({ ...claim, token: 'u', orderId: 'o2' });
+    await store.markUnfulfillable('u', 'a', { transactionId: null, khalti: null, failureCode: 'amount_mismatch', now: 2 });
+    await store.claim({ ...claim, token: 'd', orderId: 'o3' });
+    await store.markDeclined('d', 'a', { khalti: null, failureCode: 'payment_not_completed', now: 2 });
+    const { rows } = await admin.query(`SELECT token, khalti, response, transaction_id FROM ${name} ORDER BY token`);
+    expect(rows).toEqual([
+      { token: 'd', khalti: null, response: null, transaction_id: null },
+      { token: 'u', khalti: null, response: null, transaction_id: null },
+      { token: 'v', khalti: null, response: null, transaction_id: 'idx' },
+    ]);
+    await store.close();
+  });
+
   it('the database itself refuses a second paid token for one order', async () => {
     const name = uniqueName('khx_guard');
     const store = new PostgresStore({ connectionString: PG_URL, table: name });

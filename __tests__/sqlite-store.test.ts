@@ -24,6 +24,28 @@ describe('SqliteStore', () => {
     await second.close();
   });
 
+  it('writes "no value" as SQL NULL in every column, whichever transition wrote it', async () => {
+    const filename = path.join(dir, 'nulls.db');
+    const store = new SqliteStore({ filename });
+    const claim = { amount: 1000, owner: 'a', now: 1, leaseMs: 10 };
+    await store.claim({ ...claim, token: 'v', orderId: 'o1' });
+    await store.markVerified('v', 'a', { transactionId: 'idx', khalti: undefined, now: 2 });
+    await store.markFulfilled('v', 'a', undefined, 3);
+    await store.claim({ ...claim, token: 'u', orderId: 'o2' });
+    await store.markUnfulfillable('u', 'a', { transactionId: null, khalti: null, failureCode: 'amount_mismatch', now: 2 });
+    await store.claim({ ...claim, token: 'd', orderId: 'o3' });
+    await store.markDeclined('d', 'a', { khalti: null, failureCode: 'payment_not_completed', now: 2 });
+    await store.close();
+    const raw = new Database(filename, { readonly: true });
+    const rows = raw.prepare('SELECT token, khalti, response, transaction_id FROM khalti_payments ORDER BY token').all();
+    raw.close();
+    expect(rows).toEqual([
+      { token: 'd', khalti: null, response: null, transaction_id: null },
+      { token: 'u', khalti: null, response: null, transaction_id: null },
+      { token: 'v', khalti: null, response: null, transaction_id: 'idx' },
+    ]);
+  });
+
   it('shares one file between two store instances without double claims', async () => {
     const filename = path.join(dir, 'shared.db');
     const a = new SqliteStore({ filename });

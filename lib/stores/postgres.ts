@@ -11,7 +11,9 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { COLUMNS, fromRow, ledgerSchema, SQL_COLUMNS, STATE_LIST, toRow, type PaymentRow } from './rows';
+import { POSTGRES } from './sql/postgres-dialect';
+import { fromRow, jsonText, ledgerSchema, STATE_LIST, toRow, type PaymentRow } from './sql/rows';
+import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
 export interface PostgresStoreOptions {
   /** A pg Pool to use (the store never ends it). Give this or `connectionString`. */
@@ -23,8 +25,6 @@ export interface PostgresStoreOptions {
 }
 
 const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/** PostgreSQL's unique_violation. */
-const UNIQUE_VIOLATION = '23505';
 /** How often a claim that lost an insert race is re-run before giving up. */
 const CLAIM_ATTEMPTS = 3;
 
@@ -37,7 +37,7 @@ export function postgresSchema(table = 'khalti_payments'): string {
   const constraint = `${table.split('.').at(-1)}_state_check`;
   // A table made by an earlier version checks for fewer states: widen its CHECK, only then (an ALTER
   // takes the table's exclusive lock, which must not queue behind live claims on every start-up).
-  return `${ledgerSchema(table, 'bigint')}
+  return `${ledgerSchema(table, POSTGRES)}
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${table}'::regclass AND conname = '${constraint}'
                  AND pg_get_constraintdef(oid) LIKE '%declined%') THEN
@@ -57,12 +57,14 @@ export class PostgresStore implements LedgerStore {
   readonly table: string;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
+  readonly #sql: LedgerStatements;
   #ready: Promise<void> | undefined;
 
   constructor(options: PostgresStoreOptions) {
     if (!options?.pool && !options?.connectionString) throw new Error('PostgresStore: give `pool` or `connectionString`');
     this.table = options.table ?? 'khalti_payments';
     if (!TABLE_NAME.test(this.table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(this.table)}`);
+    this.#sql = ledgerStatements(this.table, POSTGRES);
     this.#ownsPool = !options.pool;
     this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
     // An idle client that loses its connection (a database restart) must not crash the process.
@@ -95,9 +97,12 @@ export class PostgresStore implements LedgerStore {
     return this.#ready;
   }
 
-  async #query(text: string, values: unknown[]): Promise<pg.QueryResult<PaymentRow>> {
+  /** Run a shared ledger statement, on `client` (inside a transaction) or on the pool. */
+  async #run(name: StatementName, values: Record<string, unknown>, client?: pg.PoolClient): Promise<pg.QueryResult<PaymentRow>> {
+    const statement = this.#sql[name];
+    if (client) return client.query<PaymentRow>(statement.text, bind(statement, values));
     await this.#ensure();
-    return this.#pool.query<PaymentRow>(text, values);
+    return this.#pool.query<PaymentRow>(statement.text, bind(statement, values));
   }
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
@@ -114,29 +119,19 @@ export class PostgresStore implements LedgerStore {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`khalti-express:order:${this.table}:${input.orderId}`]);
-      const mine = await client.query<PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${this.table} WHERE token = $1 FOR UPDATE`, [input.token]);
+      const mine = await client.query<PaymentRow>(`${this.#sql.get.text} FOR UPDATE`, [input.token]);
       const existing = mine.rows[0] ? fromRow(mine.rows[0]) : null;
-      const sameOrder = await client.query<PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${this.table} WHERE order_id = $1`, [input.orderId]);
+      const sameOrder = await this.#run('byOrder', { orderId: input.orderId }, client);
       const decision = decideClaim(existing, sameOrder.rows.map(fromRow), input);
       if (decision.kind === 'answer') {
         await client.query('COMMIT');
         return decision.result;
       }
       const record = existing ? takenOver(existing, input) : newClaim(input);
-      const row = toRow(record);
       if (existing) {
-        await client.query(`UPDATE ${this.table} SET owner = $2, lease_until = $3, updated_at = $4 WHERE token = $1`, [
-          row.token,
-          row.owner,
-          row.lease_until,
-          row.updated_at,
-        ]);
+        await this.#run('takeover', { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token }, client);
       } else {
-        const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-        const inserted = await client.query(
-          `INSERT INTO ${this.table} (${SQL_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (token) DO NOTHING`,
-          COLUMNS.map((column) => row[column]),
-        );
+        const inserted = await this.#run('insert', { ...toRow(record) }, client);
         if (inserted.rowCount === 0) {
           // Another order's claim inserted this token first (it held another order lock): decide again.
           await client.query('ROLLBACK');
@@ -154,80 +149,46 @@ export class PostgresStore implements LedgerStore {
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
-    const values = [token, owner, input.transactionId, JSON.stringify(input.khalti ?? null), input.now];
+    const values = { token, owner, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
     try {
-      const verified = await this.#query(
-        `UPDATE ${this.table} SET state = 'verified', transaction_id = $3, khalti = $4, updated_at = $5
-         WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
-        values,
-      );
-      return verified.rowCount === 1 ? 'verified' : 'not_owner';
+      return (await this.#run('verify', values)).rowCount === 1 ? 'verified' : 'not_owner';
     } catch (error) {
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!POSTGRES.isUniqueViolation(error)) throw error;
       // The unique index says another token already paid this order: keep this payment for a refund.
-      const kept = await this.#query(
-        `UPDATE ${this.table} SET state = 'unfulfillable', failure_code = 'order_already_paid', transaction_id = $3, khalti = $4,
-         owner = NULL, lease_until = 0, updated_at = $5 WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
-        values,
-      );
+      const kept = await this.#run('unfulfillable', { ...values, failureCode: 'order_already_paid' });
       return kept.rowCount === 1 ? 'order_conflict' : 'not_owner';
     }
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    const result = await this.#query(
-      `UPDATE ${this.table} SET state = 'fulfilled', response = $3, owner = NULL, lease_until = 0, updated_at = $4
-       WHERE token = $1 AND owner = $2 AND state = 'verified'`,
-      [token, owner, JSON.stringify(response ?? null), now],
-    );
-    return result.rowCount === 1;
+    return (await this.#run('fulfil', { token, owner, response: jsonText(response), now })).rowCount === 1;
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const result = await this.#query(
-      `UPDATE ${this.table} SET state = 'unfulfillable', failure_code = $3, transaction_id = $4, khalti = $5, owner = NULL,
-       lease_until = 0, updated_at = $6 WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
-      [token, owner, input.failureCode, input.transactionId, JSON.stringify(input.khalti ?? null), input.now],
-    );
-    return result.rowCount === 1;
+    const values = { token, owner, failureCode: input.failureCode, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
+    return (await this.#run('unfulfillable', values)).rowCount === 1;
   }
 
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
-    const khalti = input.khalti === null || input.khalti === undefined ? null : JSON.stringify(input.khalti);
-    const result = await this.#query(
-      `UPDATE ${this.table} SET state = 'declined', failure_code = $3, khalti = $4, owner = NULL, lease_until = 0, updated_at = $5
-       WHERE token = $1 AND owner = $2 AND state = 'claimed'`,
-      [token, owner, input.failureCode, khalti, input.now],
-    );
-    return result.rowCount === 1;
+    const values = { token, owner, failureCode: input.failureCode, khalti: jsonText(input.khalti), now: input.now };
+    return (await this.#run('declined', values)).rowCount === 1;
   }
 
   async release(token: string, owner: string): Promise<boolean> {
-    const result = await this.#query(`DELETE FROM ${this.table} WHERE token = $1 AND owner = $2 AND state = 'claimed'`, [token, owner]);
-    return result.rowCount === 1;
+    return (await this.#run('release', { token, owner })).rowCount === 1;
   }
 
   async endLease(token: string, owner: string, now: number): Promise<boolean> {
-    const result = await this.#query(
-      `UPDATE ${this.table} SET owner = NULL, lease_until = 0, updated_at = $3
-       WHERE token = $1 AND owner = $2 AND state IN ('claimed', 'verified')`,
-      [token, owner, now],
-    );
-    return result.rowCount === 1;
+    return (await this.#run('endLease', { token, owner, now })).rowCount === 1;
   }
 
   async get(token: string): Promise<PaymentRecord | null> {
-    const result = await this.#query(`SELECT ${SQL_COLUMNS} FROM ${this.table} WHERE token = $1`, [token]);
+    const result = await this.#run('get', { token });
     return result.rows[0] ? fromRow(result.rows[0]) : null;
   }
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
-    const result = await this.#query(
-      `SELECT ${SQL_COLUMNS} FROM ${this.table} WHERE state IN ('claimed', 'verified') AND lease_until <= $1
-       ORDER BY created_at, token LIMIT $2`,
-      [now, limit],
-    );
-    return result.rows.map(fromRow);
+    return (await this.#run('stale', { now, limit })).rows.map(fromRow);
   }
 
   async close(): Promise<void> {

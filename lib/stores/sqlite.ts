@@ -11,7 +11,9 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { fromRow, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './rows';
+import { fromRow, jsonText, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './sql/rows';
+import { SQLITE } from './sql/sqlite-dialect';
+import { bind, ledgerStatements, type StatementName } from './sql/statements';
 
 export interface SqliteStoreOptions {
   /** The database file; created if missing. `:memory:` works for tests (one process only). Required. */
@@ -38,7 +40,7 @@ type Statements = ReturnType<SqliteStore['prepare']>;
 /** The schema, for shops that create it themselves. Idempotent. */
 export function sqliteSchema(table = 'khalti_payments'): string {
   if (!TABLE_NAME.test(table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(table)}`);
-  return ledgerSchema(table, 'INTEGER');
+  return ledgerSchema(table, SQLITE);
 }
 
 /**
@@ -66,37 +68,18 @@ export class SqliteStore implements LedgerStore {
     if (this.#synchronous !== 'full' && this.#synchronous !== 'normal') throw new Error('SqliteStore: `synchronous` must be "full" or "normal"');
   }
 
+  /** The shared ledger statements, prepared; `run`/`all`/`get` bind named values. */
   private prepare(db: Database.Database) {
-    const t = this.table;
-    const sameTokenOrOrder = db.prepare<[string, string], PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${t} WHERE token = ? OR order_id = ?`);
-    const get = db.prepare<[string], PaymentRow>(`SELECT ${SQL_COLUMNS} FROM ${t} WHERE token = ?`);
-    const insert = db.prepare(
-      `INSERT INTO ${t} (${SQL_COLUMNS}) VALUES (@token, @order_id, @amount, @state, @owner, @lease_until, @transaction_id, @khalti, @response, @failure_code, @created_at, @updated_at)`,
-    );
-    const takeover = db.prepare<[string | null, number, number, string]>(`UPDATE ${t} SET owner = ?, lease_until = ?, updated_at = ? WHERE token = ?`);
-    // Every transition is one guarded statement: it applies only while `owner` holds the record in the
-    // expected state, and the partial unique index refuses a second paid token for one order.
-    const verify = db.prepare<[string | null, string, number, string, string]>(
-      `UPDATE ${t} SET state = 'verified', transaction_id = ?, khalti = ?, updated_at = ? WHERE token = ? AND owner = ? AND state = 'claimed'`,
-    );
-    const unfulfillable = db.prepare<[string, string | null, string, number, string, string]>(
-      `UPDATE ${t} SET state = 'unfulfillable', failure_code = ?, transaction_id = ?, khalti = ?, owner = NULL, lease_until = 0, updated_at = ?
-       WHERE token = ? AND owner = ? AND state = 'claimed'`,
-    );
-    const fulfil = db.prepare<[string, number, string, string]>(
-      `UPDATE ${t} SET state = 'fulfilled', response = ?, owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state = 'verified'`,
-    );
-    const declined = db.prepare<[string, string | null, number, string, string]>(
-      `UPDATE ${t} SET state = 'declined', failure_code = ?, khalti = ?, owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state = 'claimed'`,
-    );
-    const release = db.prepare<[string, string]>(`DELETE FROM ${t} WHERE token = ? AND owner = ? AND state = 'claimed'`);
-    const endLease = db.prepare<[number, string, string]>(
-      `UPDATE ${t} SET owner = NULL, lease_until = 0, updated_at = ? WHERE token = ? AND owner = ? AND state IN ('claimed', 'verified')`,
-    );
-    const stale = db.prepare<[number, number], PaymentRow>(
-      `SELECT ${SQL_COLUMNS} FROM ${t} WHERE state IN ('claimed', 'verified') AND lease_until <= ? ORDER BY created_at, token LIMIT ?`,
-    );
-    return { sameTokenOrOrder, get, insert, takeover, verify, unfulfillable, fulfil, declined, release, endLease, stale };
+    const prepared = new Map<StatementName, { sql: Database.Statement; names: Parameters<typeof bind>[0] }>();
+    for (const [name, statement] of Object.entries(ledgerStatements(this.table, SQLITE))) {
+      prepared.set(name as StatementName, { sql: db.prepare(statement.text), names: statement });
+    }
+    const use = (name: StatementName) => prepared.get(name)!;
+    return {
+      run: (name: StatementName, values: Record<string, unknown>) => use(name).sql.run(...bind(use(name).names, values)).changes,
+      all: (name: StatementName, values: Record<string, unknown>) => use(name).sql.all(...bind(use(name).names, values)) as PaymentRow[],
+      get: (name: StatementName, values: Record<string, unknown>) => use(name).sql.get(...bind(use(name).names, values)) as PaymentRow | undefined,
+    };
   }
 
   /** Open the file and create the schema, once. */
@@ -142,61 +125,60 @@ export class SqliteStore implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     return this.#write((sql) => {
-      const rows = sql.sameTokenOrOrder.all(input.token, input.orderId).map(fromRow);
-      const existing = rows.find((record) => record.token === input.token) ?? null;
-      const decision = decideClaim(existing, rows.filter((record) => record.orderId === input.orderId), input);
+      const mine = sql.get('get', { token: input.token });
+      const existing = mine ? fromRow(mine) : null;
+      const sameOrder = sql.all('byOrder', { orderId: input.orderId }).map(fromRow);
+      const decision = decideClaim(existing, sameOrder, input);
       if (decision.kind === 'answer') return decision.result;
       const record = existing ? takenOver(existing, input) : newClaim(input);
-      if (existing) sql.takeover.run(record.owner, record.leaseUntil, record.updatedAt, record.token);
-      else sql.insert.run(toRow(record));
+      if (existing) sql.run('takeover', { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token });
+      else sql.run('insert', { ...toRow(record) });
       return claimed(record, decision);
     });
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
-    const khalti = JSON.stringify(input.khalti ?? null);
+    const values = { token, owner, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
     return this.#write((sql) => {
       try {
-        return sql.verify.run(input.transactionId, khalti, input.now, token, owner).changes === 1 ? 'verified' : 'not_owner';
+        return sql.run('verify', values) === 1 ? 'verified' : 'not_owner';
       } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        if (!SQLITE.isUniqueViolation(error)) throw error;
         // The unique index says another token already paid this order: keep this payment for a refund.
-        const kept = sql.unfulfillable.run('order_already_paid', input.transactionId, khalti, input.now, token, owner);
-        return kept.changes === 1 ? 'order_conflict' : 'not_owner';
+        return sql.run('unfulfillable', { ...values, failureCode: 'order_already_paid' }) === 1 ? 'order_conflict' : 'not_owner';
       }
     });
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    const json = JSON.stringify(response ?? null);
-    return this.#write((sql) => sql.fulfil.run(json, now, token, owner).changes === 1);
+    return this.#write((sql) => sql.run('fulfil', { token, owner, response: jsonText(response), now }) === 1);
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const khalti = JSON.stringify(input.khalti ?? null);
-    return this.#write((sql) => sql.unfulfillable.run(input.failureCode, input.transactionId, khalti, input.now, token, owner).changes === 1);
+    const values = { token, owner, failureCode: input.failureCode, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
+    return this.#write((sql) => sql.run('unfulfillable', values) === 1);
   }
 
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
-    const khalti = input.khalti === null || input.khalti === undefined ? null : JSON.stringify(input.khalti);
-    return this.#write((sql) => sql.declined.run(input.failureCode, khalti, input.now, token, owner).changes === 1);
+    const values = { token, owner, failureCode: input.failureCode, khalti: jsonText(input.khalti), now: input.now };
+    return this.#write((sql) => sql.run('declined', values) === 1);
   }
 
   async release(token: string, owner: string): Promise<boolean> {
-    return this.#write((sql) => sql.release.run(token, owner).changes === 1);
+    return this.#write((sql) => sql.run('release', { token, owner }) === 1);
   }
 
   async endLease(token: string, owner: string, now: number): Promise<boolean> {
-    return this.#write((sql) => sql.endLease.run(now, token, owner).changes === 1);
+    return this.#write((sql) => sql.run('endLease', { token, owner, now }) === 1);
   }
 
   async get(token: string): Promise<PaymentRecord | null> {
-    const row = this.#open().sql.get.get(token);
+    const row = this.#open().sql.get('get', { token });
     return row ? fromRow(row) : null;
   }
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
-    return this.#open().sql.stale.all(now, limit).map(fromRow);
+    return this.#open().sql.all('stale', { now, limit }).map(fromRow);
   }
 
   async close(): Promise<void> {

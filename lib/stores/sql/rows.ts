@@ -1,6 +1,8 @@
-// The SQL stores' shared table: its schema in either dialect, and PaymentRecord ⇄ row (JSON text, integer times).
+// The SQL stores' shared table: its schema in any dialect, and PaymentRecord ⇄ row (JSON text, integer times).
+// "No value" is SQL NULL in every column, never the text `null`.
 
-import type { PaymentRecord } from '../ledger/store';
+import type { PaymentRecord } from '../../ledger/store';
+import type { SqlDialect } from './dialect';
 
 export interface PaymentRow {
   token: string;
@@ -35,7 +37,9 @@ export const COLUMNS = [
 
 export const SQL_COLUMNS = COLUMNS.join(', ');
 
-const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+/** A value as JSON text, or SQL NULL for no value (`null` or `undefined`). */
+export const jsonText = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+/** Rows written by earlier versions may hold the text `null`: it reads as no value too. */
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
 export function toRow(record: PaymentRecord): PaymentRow {
@@ -47,8 +51,8 @@ export function toRow(record: PaymentRecord): PaymentRow {
     owner: record.owner,
     lease_until: record.leaseUntil,
     transaction_id: record.transactionId,
-    khalti: json(record.khalti),
-    response: json(record.response),
+    khalti: jsonText(record.khalti),
+    response: jsonText(record.response),
     failure_code: record.failureCode,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
@@ -77,12 +81,11 @@ export function fromRow(row: PaymentRow): PaymentRecord {
 export const STATE_LIST = "'claimed', 'verified', 'fulfilled', 'unfulfillable', 'declined'";
 
 /**
- * The ledger table and its indexes, idempotent. `integer` is the dialect's 64-bit integer type
- * (`INTEGER` in SQLite, `bigint` in PostgreSQL). The partial unique index is what lets at most one
- * token per order be verified or fulfilled.
+ * The ledger table and its indexes, idempotent, in `dialect`'s types. The partial unique index is what
+ * lets at most one token per order be verified or fulfilled.
  */
-export function ledgerSchema(table: string, integer: 'INTEGER' | 'bigint'): string {
-  const text = integer === 'bigint' ? 'text' : 'TEXT';
+export function ledgerSchema(table: string, dialect: SqlDialect): string {
+  const { integer, text } = dialect;
   const index = table.replace('.', '_');
   return `
 CREATE TABLE IF NOT EXISTS ${table} (
