@@ -44,7 +44,7 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers
  * aborted and listed in the returned `offHost` (assert it is empty: the test really ran offline).
  */
 export async function routeKhaltiWidget(context: RoutableLike, options: WidgetRoutesOptions): Promise<{ offHost: string[] }> {
-  const dist = options.widgetDist ?? path.dirname(require.resolve('khalti-checkout-web/dist/khalti-checkout.iffe.js'));
+  const dist = widgetDistFolder(options.widgetDist);
   const allowed = new Set(options.allowHosts ?? ['127.0.0.1', 'localhost']);
   const offHost: string[] = [];
   // Registered first so that it loses to the specific routes below (Playwright: the last registered wins).
@@ -75,4 +75,27 @@ export async function routeKhaltiWidget(context: RoutableLike, options: WidgetRo
     return route.fulfill({ status: response.status, headers: { ...CORS, 'content-type': 'application/json' }, body: await response.text() });
   });
   return { offHost };
+}
+
+const WIDGET_ENTRY = 'khalti-checkout-web/dist/khalti-checkout.iffe.js';
+
+/**
+ * The widget's `dist/` folder: `widgetDist` when given, else the installed `khalti-checkout-web`
+ * (an optional peer dependency). Missing either way: an error that says what to install or pass.
+ */
+export function widgetDistFolder(widgetDist?: string, resolve: (id: string) => string = require.resolve): string {
+  if (widgetDist !== undefined) {
+    if (!existsSync(path.join(widgetDist, 'khalti-checkout.iffe.js'))) {
+      throw new Error(`routeKhaltiWidget: option \`widgetDist\` (${widgetDist}) holds no khalti-checkout.iffe.js; pass the \`dist/\` folder of khalti-checkout-web`);
+    }
+    return widgetDist;
+  }
+  try {
+    return path.dirname(resolve(WIDGET_ENTRY));
+  } catch {
+    throw new Error(
+      'routeKhaltiWidget: the khalti-checkout-web package is not installed. Install it as a dev dependency ' +
+        '(`npm install --save-dev khalti-checkout-web`), or pass option `widgetDist` (the folder holding khalti-checkout.iffe.js)',
+    );
+  }
 }
