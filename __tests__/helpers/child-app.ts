@@ -44,6 +44,24 @@ export async function startChildApp(env: Record<string, string>): Promise<ChildA
   };
 }
 
+/**
+ * Child apps started by a test are killed after it, whatever it did: `const apps = useChildApps()`,
+ * then `await apps.start(env)` inside a test.
+ */
+export function useChildApps(): { start(env: Record<string, string>): Promise<ChildApp> } {
+  const running: ChildApp[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((app) => app.kill()));
+  });
+  return {
+    async start(env) {
+      const app = await startChildApp(env);
+      running.push(app);
+      return app;
+    },
+  };
+}
+
 /** POST JSON; resolves to status and body, or `null` when the connection died (a killed app). */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> } | null> {
   try {

@@ -1,16 +1,5 @@
-// ePayment test helpers: a fresh sandbox per test, and the customer's visit to Khalti's hosted page.
-import { createKhaltiSandbox, type KhaltiSandbox } from '../../lib/sandbox';
-import { SECRET_KEY } from './app';
-
-/** A fresh sandbox for every test of the calling file (started before, closed after): call the getter inside a test. */
-export function useSandbox(): () => KhaltiSandbox {
-  let sandbox: KhaltiSandbox | undefined;
-  beforeEach(async () => {
-    sandbox = await createKhaltiSandbox({ secretKey: SECRET_KEY });
-  });
-  afterEach(() => sandbox?.close());
-  return () => sandbox!;
-}
+// ePayment test helper: the customer's visit to Khalti's hosted page.
+import type { KhaltiSandbox } from '../../lib/sandbox';
 
 /**
  * Pay (or cancel) on the sandbox's hosted page with Khalti's published test credentials; answers the

@@ -1,0 +1,108 @@
+// PostgresStore runs the store conformance suite unchanged against a real PostgreSQL server.
+import pg from 'pg';
+import { runStoreConformance } from '../../lib';
+import { postgresSchema, PostgresStore } from '../../lib/stores/postgres';
+import { PG_URL, uniqueName, unavailable } from '../helpers/services';
+
+const table = uniqueName('khx_conf');
+let admin: pg.Pool;
+
+beforeAll(async () => {
+  admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  try {
+    await admin.query('SELECT 1');
+  } catch (error) {
+    throw unavailable(`PostgreSQL at ${PG_URL}`, error);
+  }
+});
+
+afterAll(async () => {
+  const tables = await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`khx_%_${process.pid}_%`]);
+  for (const { tablename } of tables.rows) await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
+  await admin.end();
+});
+
+runStoreConformance(() => new PostgresStore({ connectionString: PG_URL, table }));
+
+describe('PostgresStore', () => {
+  it('creates its table on first use, safely when several instances start at once', async () => {
+    const fresh = uniqueName('khx_race');
+    const stores = Array.from({ length: 6 }, () => new PostgresStore({ connectionString: PG_URL, table: fresh }));
+    try {
+      const results = await Promise.all(
+        stores.map((store, i) => store.claim({ token: `t${i}`, orderId: `o${i}`, amount: 1000, owner: 'a', now: 1, leaseMs: 10 })),
+      );
+      expect(results.every((r) => r.status === 'claimed')).toBe(true);
+      const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [fresh]);
+      expect(indexes.rows.map((r) => r.indexname)).toEqual([`${fresh}_order`, `${fresh}_paid_order`, `${fresh}_pkey`, `${fresh}_stale`]);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('uses a pool it is given, never ending it, and migrate() can run up front', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const store = new PostgresStore({ pool, table: uniqueName('khx_pool') });
+    await store.migrate();
+    await store.migrate();
+    await store.claim({ token: 't', orderId: 'o', amount: 1000, owner: 'a', now: 1, leaseMs: 10 });
+    await store.close();
+    expect((await pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+    await pool.end();
+  });
+
+  it('writes "no value" as SQL NULL in every column, whichever transition wrote it', async () => {
+    const name = uniqueName('khx_nulls');
+    const store = new PostgresStore({ connectionString: PG_URL, table: name });
+    const claim = { amount: 1000, owner: 'a', now: 1, leaseMs: 10 };
+    await store.claim({ ...claim, token: 'v', orderId: 'o1' });
+    await store.markVerified('v', 'a', { transactionId: 'idx', khalti: undefined, now: 2 });
+    await store.markFulfilled('v', 'a', undefined, 3);
+    await store.claim({ ...claim, token: 'u', orderId: 'o2' });
+    await store.markUnfulfillable('u', 'a', { transactionId: null, khalti: null, failureCode: 'amount_mismatch', now: 2 });
+    await store.claim({ ...claim, token: 'd', orderId: 'o3' });
+    await store.markDeclined('d', 'a', { khalti: null, failureCode: 'payment_not_completed', now: 2 });
+    const { rows } = await admin.query(`SELECT token, khalti, response, transaction_id FROM ${name} ORDER BY token`);
+    expect(rows).toEqual([
+      { token: 'd', khalti: null, response: null, transaction_id: null },
+      { token: 'u', khalti: null, response: null, transaction_id: null },
+      { token: 'v', khalti: null, response: null, transaction_id: 'idx' },
+    ]);
+    await store.close();
+  });
+
+  it('the database itself refuses a second paid token for one order', async () => {
+    const name = uniqueName('khx_guard');
+    const store = new PostgresStore({ connectionString: PG_URL, table: name });
+    await store.claim({ token: 'a', orderId: 'o', amount: 1000, owner: 'x', now: 1, leaseMs: 10 });
+    await store.markVerified('a', 'x', { transactionId: 'i', khalti: null, now: 2 });
+    await expect(
+      admin.query(`INSERT INTO ${name} (token, order_id, amount, state, lease_until, created_at, updated_at) VALUES ('b', 'o', 1000, 'fulfilled', 0, 3, 3)`),
+    ).rejects.toMatchObject({ code: '23505' });
+    await store.close();
+  });
+
+  it('widens the state check of a table made before the declined state, keeping its rows', async () => {
+    const name = uniqueName('khx_old');
+    await admin.query(`CREATE TABLE ${name} (
+  token TEXT PRIMARY KEY, order_id TEXT NOT NULL, amount bigint NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('claimed', 'verified', 'fulfilled', 'unfulfillable')),
+  owner TEXT, lease_until bigint NOT NULL, transaction_id TEXT, khalti TEXT, response TEXT,
+  failure_code TEXT, created_at bigint NOT NULL, updated_at bigint NOT NULL);
+CREATE INDEX ${name}_order ON ${name} (order_id);
+CREATE UNIQUE INDEX ${name}_paid_order ON ${name} (order_id) WHERE state IN ('verified', 'fulfilled');
+CREATE INDEX ${name}_stale ON ${name} (created_at) WHERE state IN ('claimed', 'verified');`);
+    await admin.query(`INSERT INTO ${name} VALUES ('pidx:p', 'o', 1000, 'claimed', 'a', 10, NULL, NULL, NULL, NULL, 1, 1)`);
+    const store = new PostgresStore({ connectionString: PG_URL, table: name });
+    expect(await store.markDeclined('pidx:p', 'a', { failureCode: 'payment_not_completed', khalti: null, now: 3 })).toBe(true);
+    expect(await store.get('pidx:p')).toMatchObject({ state: 'declined', failureCode: 'payment_not_completed' });
+    await expect(admin.query(`UPDATE ${name} SET state = 'bogus'`)).rejects.toMatchObject({ code: '23514' });
+    await store.close();
+  });
+
+  it('publishes its schema SQL and refuses unsafe names and missing connections', () => {
+    expect(postgresSchema('shop.payments')).toContain('CREATE UNIQUE INDEX IF NOT EXISTS shop_payments_paid_order');
+    expect(() => postgresSchema('x; DROP TABLE y')).toThrow(/table name/);
+    expect(() => new PostgresStore({})).toThrow(/pool.*connectionString/);
+  });
+});

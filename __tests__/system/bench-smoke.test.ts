@@ -1,0 +1,49 @@
+// `npm run bench` must keep working: a one-second smoke run of the same script. Asserts what it reports
+// about correctness (no errors, nothing fulfilled twice, nothing unrecorded), never its timings.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureBuilt } from '../helpers/child-app';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+describe('bench/run.js --smoke', () => {
+  it('measures every target and the overload scenario, and reports a clean ledger', () => {
+    ensureBuilt();
+    const dir = mkdtempSync(path.join(tmpdir(), 'khx-bench-'));
+    try {
+      const out = path.join(dir, 'results.md');
+      execFileSync(process.execPath, [path.join(ROOT, 'bench', 'run.js'), '--smoke', '--skip-growth', '--out', out], {
+        cwd: ROOT,
+        stdio: 'pipe',
+        env: { ...process.env, KHX_PG_URL: '', KHX_REDIS_URL: '' },
+        timeout: 120_000,
+      });
+      const report = readFileSync(out, 'utf8');
+      const rows = report.split('\n').filter((line) => /^\| (baseline|ceiling|khalti-express)/.test(line));
+      expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual([
+        'baseline (tutorial handler)',
+        'ceiling (Express, no Khalti)',
+        'khalti-express + MemoryStore',
+      ]);
+      // The errors column is 0 for every target.
+      for (const row of rows) expect(row.split('|')[7]!.trim()).toBe('0');
+      expect(report).toContain('Fulfilled twice: 0 tokens.');
+      // The overload scenario ran once per store, each with no other errors and a clean ledger.
+      const cells = (check: string) => {
+        const line = report.split('\n').find((l) => l.startsWith(`| ${check} |`));
+        return line === undefined ? [] : line.split('|').slice(2, -2).map((cell) => cell.trim());
+      };
+      // The same flood against the refusal floor comes first: it refuses everything and audits nothing.
+      expect(cells('check')).toEqual(['floor (Express, refusals only)', 'MemoryStore', 'SqliteStore']);
+      expect(cells('other errors')).toEqual(['0', '0', '0']);
+      const [floorLedger, ...ledger] = cells('ledger vs Khalti');
+      expect(floorLedger).toBe('—');
+      expect(ledger).toHaveLength(2);
+      for (const cell of ledger) expect(cell).toMatch(/^[1-9]\d* completed at Khalti, [1-9]\d* fulfilled, 0 unrecorded, 0 fulfilled but not completed at Khalti, 0 fulfilled twice$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
