@@ -7,7 +7,9 @@ function post(agent, url, body) {
     const started = performance.now();
     const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started, retryAfter: res.headers['retry-after'], at: Date.now() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, ms: performance.now() - started, retryAfter: res.headers['retry-after'], at: Date.now() }),
+      );
     });
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started, at: Date.now() }));
     req.end(JSON.stringify(body));
@@ -35,7 +37,8 @@ async function closedLoop({ url, connections, prefix, shouldStop, onResult, ramp
       const result = await post(agent, `${url}/khalti/verify`, { token, amount: 1000, orderId: `O-${token}` });
       result.sentAt = sentAt;
       onResult({ ...result, token });
-      if (result.status === 503 && !shouldStop()) await new Promise((resolve) => setTimeout(resolve, Number(result.retryAfter ?? 1) * 1000));
+      if (result.status === 503 && !shouldStop())
+        await new Promise((resolve) => setTimeout(resolve, Number(result.retryAfter ?? 1) * 1000));
     }
   };
   await Promise.all(Array.from({ length: connections }, (_, index) => user(index)));

@@ -18,7 +18,13 @@ process.on('message', (message) => {
   const cpu0 = process.cpuUsage();
   closedLoop({ ...message, shouldStop: () => stopped, onResult: (result) => results.push(result) }).then(() => {
     const c = process.cpuUsage(cpu0);
-    process.send({ results, started, cpuShare: (c.user + c.system) / 1000 / (Date.now() - started), loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 });
+    process.send({
+      results,
+      started,
+      cpuShare: (c.user + c.system) / 1000 / (Date.now() - started),
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+    });
   });
 });
 process.send({ ready: true });

@@ -8,9 +8,15 @@ const path = require('node:path');
  */
 function start(script, args = [], env = {}) {
   const execArgv = process.env.KHX_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KHX_BENCH_PROFILE}`] : [];
-  const child = fork(path.join(__dirname, script), args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, script), args, {
+    env: { ...process.env, ...env },
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
-    child.once('message', (message) => (message.ready ? resolve({ child, ...message }) : reject(new Error(`${script}: ${JSON.stringify(message)}`))));
+    child.once('message', (message) =>
+      message.ready ? resolve({ child, ...message }) : reject(new Error(`${script}: ${JSON.stringify(message)}`)),
+    );
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
   });
 }

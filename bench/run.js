@@ -175,16 +175,31 @@ async function overload(khalti, store, normalRps) {
     requests: results.length,
     refused: refused.length,
     refusedWithRetryAfter: refused.filter((r) => r.retryAfter !== undefined).length,
-    refusedP99: percentile(refusedSteady.map((r) => r.ms), 99),
-    refusedAllP99: percentile(refused.map((r) => r.ms), 99),
+    refusedP99: percentile(
+      refusedSteady.map((r) => r.ms),
+      99,
+    ),
+    refusedAllP99: percentile(
+      refused.map((r) => r.ms),
+      99,
+    ),
     // p99 of the 503s sent in each second of the slow phase: when the arrival backlog drains, and what follows.
     refusedP99BySecond: Array.from({ length: OVERLOAD.seconds }, (_, second) =>
-      percentile(refused.filter((r) => r.sentAt >= loadStartedAt + second * 1000 && r.sentAt < loadStartedAt + (second + 1) * 1000).map((r) => r.ms), 99),
+      percentile(
+        refused.filter((r) => r.sentAt >= loadStartedAt + second * 1000 && r.sentAt < loadStartedAt + (second + 1) * 1000).map((r) => r.ms),
+        99,
+      ),
     ),
     refusedSteadyCount: refusedSteady.length,
-    refusedP50: percentile(refusedSteady.map((r) => r.ms), 50),
+    refusedP50: percentile(
+      refusedSteady.map((r) => r.ms),
+      50,
+    ),
     refusedArrivingCount: refusedArriving.length,
-    refusedArrivingP99: percentile(refusedArriving.map((r) => r.ms), 99),
+    refusedArrivingP99: percentile(
+      refusedArriving.map((r) => r.ms),
+      99,
+    ),
     refusalServerP99: percentile(stats.refusalMs, 99),
     refusalServerMax: Math.max(...stats.refusalMs),
     clientLoopP99,
@@ -202,7 +217,9 @@ async function overload(khalti, store, normalRps) {
     healthP99: percentile(healthLatencies.filter(Number.isFinite), 99),
     healthMax: Math.max(...healthLatencies),
     recoveredAfter,
-    fastRps: served.filter((r) => r.at >= fastAt + (OVERLOAD.recoverSeconds - 3) * 1000 && r.at < fastAt + OVERLOAD.recoverSeconds * 1000).length / 3,
+    fastRps:
+      served.filter((r) => r.at >= fastAt + (OVERLOAD.recoverSeconds - 3) * 1000 && r.at < fastAt + OVERLOAD.recoverSeconds * 1000).length /
+      3,
     floor,
     completedAtKhalti: mine.length,
     fulfilled: audit?.fulfilled,
@@ -252,22 +269,72 @@ function report({ summary, overloadResults, growthResult, started }) {
       '',
       `| check | ${overloadResults.map((o) => o.storeName).join(' | ')} | target |`,
       `|---|${overloadResults.map(() => '---|').join('')}---|`,
-      row('refused with 503 `overloaded` while slow', (o) => `${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After`, 'all with Retry-After'),
-      row('p99 latency of a 503 once all users arrived', (o) => `${round(o.refusedP99)} ms (${o.refusedSteadyCount} refusals; p50 ${round(o.refusedP50)} ms)`, '< 50 ms'),
-      row(`p99 latency of a 503 while the ${OVERLOAD.connections} users were still connecting`, (o) => `${round(o.refusedArrivingP99)} ms (${o.refusedArrivingCount} refusals)`, '—'),
-      row('time of a 503 inside the server (request → response finished), p99 / max', (o) => `${round(o.refusalServerP99, 2)} / ${round(o.refusalServerMax, 2)} ms`, '—'),
-      row('p99 of the 503s sent in each second of the flood, ms', (o) => o.refusedP99BySecond.map((ms) => (Number.isFinite(ms) ? round(ms, 0) : '–')).join(' · '), '—'),
-      row('p99 latency of every 503 while slow, and × the floor', (o) => `${round(o.refusedAllP99)} ms (${round(o.refusedAllP99 / floorRow.refusedAllP99, 2)}×)`, '—'),
-      row('longest wait of a served request', (o) => (o.floor ? '—' : `${round(o.servedMaxMs, 0)} ms`), `≤ ${overloadResults[0].budgetMs} ms (4 × timeoutMs + 1 s)`),
+      row(
+        'refused with 503 `overloaded` while slow',
+        (o) => `${o.refused} of ${o.requests} requests, ${o.refusedWithRetryAfter} with Retry-After`,
+        'all with Retry-After',
+      ),
+      row(
+        'p99 latency of a 503 once all users arrived',
+        (o) => `${round(o.refusedP99)} ms (${o.refusedSteadyCount} refusals; p50 ${round(o.refusedP50)} ms)`,
+        '< 50 ms',
+      ),
+      row(
+        `p99 latency of a 503 while the ${OVERLOAD.connections} users were still connecting`,
+        (o) => `${round(o.refusedArrivingP99)} ms (${o.refusedArrivingCount} refusals)`,
+        '—',
+      ),
+      row(
+        'time of a 503 inside the server (request → response finished), p99 / max',
+        (o) => `${round(o.refusalServerP99, 2)} / ${round(o.refusalServerMax, 2)} ms`,
+        '—',
+      ),
+      row(
+        'p99 of the 503s sent in each second of the flood, ms',
+        (o) => o.refusedP99BySecond.map((ms) => (Number.isFinite(ms) ? round(ms, 0) : '–')).join(' · '),
+        '—',
+      ),
+      row(
+        'p99 latency of every 503 while slow, and × the floor',
+        (o) => `${round(o.refusedAllP99)} ms (${round(o.refusedAllP99 / floorRow.refusedAllP99, 2)}×)`,
+        '—',
+      ),
+      row(
+        'longest wait of a served request',
+        (o) => (o.floor ? '—' : `${round(o.servedMaxMs, 0)} ms`),
+        `≤ ${overloadResults[0].budgetMs} ms (4 × timeoutMs + 1 s)`,
+      ),
       row('other errors', (o) => o.otherErrors, '0'),
       row('peak RSS', (o) => `${mb(o.maxRss)} MB`, '< 250 MB'),
-      row('health route while overloaded', (o) => `${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms`, 'always answers'),
-      row("the server's event-loop delay, p99 / max, and CPU", (o) => `${round(o.loopDelayP99)} / ${round(o.loopDelayMax)} ms; ${round(o.cpuShare * 100, 0)} % of one core on average`, '—'),
-      row("the load generator's own event-loop delay, p99 / max, and CPU", (o) => `${round(o.clientLoopP99)} / ${round(o.clientLoopMax)} ms; ${round(o.clientCpu * 100, 0)} % of one core`, '—'),
-      row('back to normal after Khalti recovers', (o) => (o.floor ? '—' : `${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s)`), '≤ 5 s'),
+      row(
+        'health route while overloaded',
+        (o) => `${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms`,
+        'always answers',
+      ),
+      row(
+        "the server's event-loop delay, p99 / max, and CPU",
+        (o) => `${round(o.loopDelayP99)} / ${round(o.loopDelayMax)} ms; ${round(o.cpuShare * 100, 0)} % of one core on average`,
+        '—',
+      ),
+      row(
+        "the load generator's own event-loop delay, p99 / max, and CPU",
+        (o) => `${round(o.clientLoopP99)} / ${round(o.clientLoopMax)} ms; ${round(o.clientCpu * 100, 0)} % of one core`,
+        '—',
+      ),
+      row(
+        'back to normal after Khalti recovers',
+        (o) =>
+          o.floor
+            ? '—'
+            : `${o.recoveredAfter === null ? 'not within the window' : `${o.recoveredAfter} s`} (last 3 s: ${round(o.fastRps, 0)} req/s)`,
+        '≤ 5 s',
+      ),
       row(
         'ledger vs Khalti',
-        (o) => o.floor ? '—' : `${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice`,
+        (o) =>
+          o.floor
+            ? '—'
+            : `${o.completedAtKhalti} completed at Khalti, ${o.fulfilled} fulfilled, ${o.unrecorded} unrecorded, ${o.notAtKhalti} fulfilled but not completed at Khalti, ${o.duplicates} fulfilled twice`,
         '0 unrecorded, 0 twice',
       ),
     );

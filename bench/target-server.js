@@ -58,7 +58,10 @@ if (kind === 'baseline') {
 } else if (kind === 'refuser') {
   // The floor of a refusal: an Express route that answers every verify with the same 503 and a fixed
   // Retry-After of 1 s, no body read, nothing else. Under the overload scenario's flood it shows what the machine allows.
-  const body = JSON.stringify({ ok: false, error: { code: 'overloaded', message: 'The server is busy. Retry after the time given in Retry-After.' } });
+  const body = JSON.stringify({
+    ok: false,
+    error: { code: 'overloaded', message: 'The server is busy. Retry after the time given in Retry-After.' },
+  });
   const headers = {
     'Cache-Control': 'no-store',
     'Retry-After': '1',

@@ -29,7 +29,12 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
   let khalti;
   if (live) {
     if (!env.KHALTI_PUBLIC_KEY) throw new Error('KHALTI_PUBLIC_KEY is required with KHALTI_SECRET_KEY (the widget needs your public key)');
-    khalti = { mode: 'live', secretKey: env.KHALTI_SECRET_KEY, publicKey: env.KHALTI_PUBLIC_KEY, baseUrl: env.KHALTI_BASE_URL || 'https://khalti.com' };
+    khalti = {
+      mode: 'live',
+      secretKey: env.KHALTI_SECRET_KEY,
+      publicKey: env.KHALTI_PUBLIC_KEY,
+      baseUrl: env.KHALTI_BASE_URL || 'https://khalti.com',
+    };
   } else {
     sandbox = await createKhaltiSandbox();
     khalti = {
@@ -52,8 +57,7 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
   const publicUrl = env.SHOP_PUBLIC_URL || url;
   const shop = createShopApp({ khalti, publicUrl, database: databaseFile(env, live) });
   server.on('request', shop.app);
-  const reconcile = () =>
-    shop.verifier.reconcile().catch((error) => console.error(`example shop: reconcile failed: ${error.message}`));
+  const reconcile = () => shop.verifier.reconcile().catch((error) => console.error(`example shop: reconcile failed: ${error.message}`));
   await reconcile();
   const timer = setInterval(reconcile, RECONCILE_EVERY_MS);
   timer.unref();

@@ -14,7 +14,15 @@ export type {
   ReconcileOptions,
   ReconcileSummary,
 } from './types';
-export { DEFAULT_PATH, DEFAULT_INITIATE_PATH, DEFAULT_RETURN_PATH, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MIN_AMOUNT, DEFAULT_BODY_LIMIT, DEFAULT_FULFILMENT_TIMEOUT_MS } from './options';
+export {
+  DEFAULT_PATH,
+  DEFAULT_INITIATE_PATH,
+  DEFAULT_RETURN_PATH,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MIN_AMOUNT,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_FULFILMENT_TIMEOUT_MS,
+} from './options';
 
 // Handle and render its errors.
 export { KhaltiError, isKhaltiError, ERROR_CODES, type KhaltiErrorCode, type VerifyErrorCode, type StartupErrorCode } from './errors';

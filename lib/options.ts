@@ -25,7 +25,9 @@ export const DEFAULT_FULFILMENT_TIMEOUT_MS = 15_000;
 const HOOK_ALLOWANCE_MS = 2_000;
 
 /** Options after validation, with every default filled in. */
-export interface Config<Req = unknown> extends Required<Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId' | 'epayment' | 'store' | 'client'>> {
+export interface Config<Req = unknown> extends Required<
+  Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId' | 'epayment' | 'store' | 'client'>
+> {
   onFailed?: KhaltiVerifierOptions<Req>['onFailed'];
   getOrderId?: KhaltiVerifierOptions<Req>['getOrderId'];
   /** The app's store; the composition root makes a `MemoryStore` when there is none. */
@@ -67,14 +69,21 @@ const optionsSchema = Joi.object({
   timeoutMs: CLIENT_OPTION_SCHEMAS.timeoutMs,
   maxInFlight: Joi.number().integer().min(1),
   minAmount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER),
-  bodyLimit: Joi.number().integer().min(256).max(1024 * 1024),
+  bodyLimit: Joi.number()
+    .integer()
+    .min(256)
+    .max(1024 * 1024),
   getOrderId: Joi.function(),
   logger: loggerSchema,
   leaseMs: Joi.number().integer().min(1000),
   fulfilmentTimeoutMs: Joi.number().integer().min(1).max(600_000),
   epayment: Joi.object({
-    returnUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
-    websiteUrl: Joi.string().uri({ scheme: ['http', 'https'] }).required(),
+    returnUrl: Joi.string()
+      .uri({ scheme: ['http', 'https'] })
+      .required(),
+    websiteUrl: Joi.string()
+      .uri({ scheme: ['http', 'https'] })
+      .required(),
     successUrl: Joi.function().required(),
     failureUrl: Joi.function().required(),
     orderInfo: Joi.function(),
@@ -93,14 +102,15 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   store: `pass a ledger store such as new MemoryStore(); it needs the methods ${STORE_METHODS.slice(0, -1).join(', ')} and ${STORE_METHODS.at(-1)}`,
   path: 'use a route path starting with "/", such as /khalti/verify',
   maxInFlight: 'use a whole number of at least 1',
-  minAmount: 'use a whole number of paisa of at least 1 (Khalti\'s minimum is 1000)',
+  minAmount: "use a whole number of paisa of at least 1 (Khalti's minimum is 1000)",
   bodyLimit: 'use a whole number of bytes from 256 to 1048576',
   getOrderId: 'pass a function (req) => orderId',
   logger: 'pass an object with warn(message) and error(message) functions',
   leaseMs: 'use a whole number of milliseconds of at least 1000',
   fulfilmentTimeoutMs: 'use a whole number of milliseconds from 1 to 600000',
   epayment:
-    'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, and optionally orderInfo, redirectOrigins (http(s) URLs), initiatePath and returnPath',
+    'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, ' +
+    'and optionally orderInfo, redirectOrigins (http(s) URLs), initiatePath and returnPath',
 };
 
 /** Validate and complete `khaltiVerifier()`'s options. Throws `invalid_option` or `store_required`. */
@@ -109,12 +119,17 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
   if (parsed.store === undefined && process.env.NODE_ENV === 'production') {
     throw new KhaltiError('store_required', {
       message:
-        'khalti-express: option `store` is required when NODE_ENV=production: the in-memory ledger forgets paid tokens on restart. Pass a durable store: `new SqliteStore({ filename })` from khalti-express/stores/sqlite for one machine, or `PostgresStore` (khalti-express/stores/postgres) / `RedisStore` (khalti-express/stores/redis) for several app instances (or `new MemoryStore()` on purpose).',
+        'khalti-express: option `store` is required when NODE_ENV=production: the in-memory ledger forgets paid tokens ' +
+        'on restart. Pass a durable store: `new SqliteStore({ filename })` from khalti-express/stores/sqlite for one ' +
+        'machine, or `PostgresStore` (khalti-express/stores/postgres) / `RedisStore` (khalti-express/stores/redis) for ' +
+        'several app instances (or `new MemoryStore()` on purpose).',
     });
   }
   if (parsed.client !== undefined && parsed.baseUrl !== undefined) {
     throw new KhaltiError('invalid_option', {
-      message: 'khalti-express: options `client` and `baseUrl` conflict: a client you pass talks to its own host. Drop `baseUrl`, or drop `client`.',
+      message:
+        'khalti-express: options `client` and `baseUrl` conflict: a client you pass talks to its own host. Drop ' +
+        '`baseUrl`, or drop `client`.',
     });
   }
   const timeoutMs = parsed.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -124,7 +139,10 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
   const fulfilmentTimeoutMs = parsed.fulfilmentTimeoutMs ?? DEFAULT_FULFILMENT_TIMEOUT_MS;
   if (parsed.fulfilmentTimeoutMs !== undefined && khaltiBudgetMs + fulfilmentTimeoutMs > leaseMs) {
     throw new KhaltiError('invalid_option', {
-      message: `khalti-express: option \`fulfilmentTimeoutMs\` is invalid: Khalti's budget (4 × timeoutMs + 1000 = ${khaltiBudgetMs} ms) plus fulfilmentTimeoutMs must fit in leaseMs (${leaseMs} ms), or another attempt could take the payment over while onVerified still runs. Lower it or raise \`leaseMs\`.`,
+      message:
+        `khalti-express: option \`fulfilmentTimeoutMs\` is invalid: Khalti's budget (4 × timeoutMs + 1000 = ${khaltiBudgetMs} ms) ` +
+        `plus fulfilmentTimeoutMs must fit in leaseMs (${leaseMs} ms), or another attempt could take the payment over while ` +
+        'onVerified still runs. Lower it or raise `leaseMs`.',
     });
   }
   return {
@@ -140,7 +158,13 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
     fulfilmentTimeoutMs,
     khaltiBudgetMs,
     ...(epayment
-      ? { epayment: { ...epayment, initiatePath: epayment.initiatePath ?? DEFAULT_INITIATE_PATH, returnPath: epayment.returnPath ?? DEFAULT_RETURN_PATH } }
+      ? {
+          epayment: {
+            ...epayment,
+            initiatePath: epayment.initiatePath ?? DEFAULT_INITIATE_PATH,
+            returnPath: epayment.returnPath ?? DEFAULT_RETURN_PATH,
+          },
+        }
       : {}),
   };
 }

@@ -35,14 +35,21 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
   const config = parseOptions(options);
   const log = createLog(config.logger, config.secretKey);
   const client =
-    config.client ?? clientFor({ secretKey: config.secretKey, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, retryBaseMs: DEFAULT_RETRY_BASE_MS });
+    config.client ??
+    clientFor({ secretKey: config.secretKey, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, retryBaseMs: DEFAULT_RETRY_BASE_MS });
   const deps: FlowDeps<Req> = { config, client, store: config.store ?? new MemoryStore(), log };
   const flow = new VerificationFlow<Req>(deps);
 
   const router = express.Router() as KhaltiVerifierRouter;
   mountVerify(router, config.path, config.bodyLimit, flow, log);
   if (config.epayment) {
-    mountEpayment(router, config as Config<Req> & { epayment: NonNullable<Config<Req>['epayment']> }, flow, new EpaymentInitiator<Req>(deps), log);
+    mountEpayment(
+      router,
+      config as Config<Req> & { epayment: NonNullable<Config<Req>['epayment']> },
+      flow,
+      new EpaymentInitiator<Req>(deps),
+      log,
+    );
   }
   Object.defineProperties(router, {
     client: { value: client },

@@ -25,7 +25,9 @@ let offHost: string[];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set KHX_CHROMIUM. .ci/run installs it.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set KHX_CHROMIUM. .ci/run installs it.`,
+    );
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   shop = await startShop({ port: 0, env: { SHOP_DB: ':memory:' }, log: () => undefined });
@@ -75,7 +77,12 @@ async function payInCheckout(page: Page, screenshot?: string): Promise<void> {
 
 async function orderStatus(page: Page, orderId: string) {
   const response = await page.request.get(`${shop.url}/orders/${encodeURIComponent(orderId)}/status`);
-  return (await response.json()) as { status: string; fulfilments: number; transactionId: string | null; lastError: { code: string } | null };
+  return (await response.json()) as {
+    status: string;
+    fulfilments: number;
+    transactionId: string | null;
+    lastError: { code: string } | null;
+  };
 }
 
 describe('example shop in a browser: Khalti ePayment (the default checkout)', () => {
@@ -196,4 +203,3 @@ describe('example shop in a browser: Khalti’s genuine widget in sandbox mode (
     }
   }, 60_000);
 });
-

@@ -13,7 +13,15 @@ const CHROMIUM = process.env.KHX_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 /** Where Khalti's docs load the loader from; the loader loads the iframe from another version folder. */
 const LOADER_URL = 'https://khalti.s3.ap-south-1.amazonaws.com/KPG/dist/2020.12.17.0.0.0/khalti-checkout.iffe.js';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let browser: Browser;
 let sandbox: KhaltiSandbox;
@@ -53,7 +61,8 @@ function merchantPage(publicKey: string): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set KHX_CHROMIUM.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set KHX_CHROMIUM.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   sandbox = await createKhaltiSandbox();
   const app = express();
@@ -126,13 +135,31 @@ describe('Khalti’s genuine widget against the sandbox', () => {
     await page.waitForFunction('window.results.verify !== undefined', undefined, { timeout: 15_000 });
 
     const { onSuccess, verify } = await results(page);
-    expect(onSuccess).toMatchObject({ idx: expect.any(String), token: expect.any(String), amount: 1000, mobile: '9800000000', product_identity: 'A-17', product_name: 'Ilam tea', merchant_note: 'gift wrap' });
-    expect(verify).toMatchObject({ status: 200, body: { ok: true, orderId: 'A-17', amount: 1000, transactionId: onSuccess.idx, replayed: false } });
+    expect(onSuccess).toMatchObject({
+      idx: expect.any(String),
+      token: expect.any(String),
+      amount: 1000,
+      mobile: '9800000000',
+      product_identity: 'A-17',
+      product_name: 'Ilam tea',
+      merchant_note: 'gift wrap',
+    });
+    expect(verify).toMatchObject({
+      status: 200,
+      body: { ok: true, orderId: 'A-17', amount: 1000, transactionId: onSuccess.idx, replayed: false },
+    });
     expect(verified).toHaveLength(1);
     expect(sandbox.transaction(onSuccess.token)?.state).toBe('Completed');
     // What the widget sent: Khalti's field names plus its own keys, and confirm's exact body.
     const initiate = sandbox.requests.find((r) => r.path === '/api/v2/payment/initiate/')!;
-    expect(initiate.body).toMatchObject({ public_key: sandbox.publicKey, product_identity: 'A-17', amount: 1000, mobile: '9800000000', transaction_pin: '1111', source: 'checkout_v2.1' });
+    expect(initiate.body).toMatchObject({
+      public_key: sandbox.publicKey,
+      product_identity: 'A-17',
+      amount: 1000,
+      mobile: '9800000000',
+      transaction_pin: '1111',
+      source: 'checkout_v2.1',
+    });
     expect(initiate.body).toHaveProperty('widgetId');
     const confirm = sandbox.requests.find((r) => r.path === '/api/v2/payment/confirm/')!;
     expect(Object.keys(confirm.body!).sort()).toEqual(['confirmation_code', 'public_key', 'token', 'transaction_pin']);
@@ -144,7 +171,12 @@ describe('Khalti’s genuine widget against the sandbox', () => {
     const frame = await openWidget(page);
     await login(frame, '2222');
     await frame.getByText(/Attempts Remaining/).waitFor({ timeout: 15_000 });
-    expect(await frame.getByText(/Attempts Remaining/).first().textContent()).toContain('Attempts Remaining');
+    expect(
+      await frame
+        .getByText(/Attempts Remaining/)
+        .first()
+        .textContent(),
+    ).toContain('Attempts Remaining');
   }, 60_000);
 
   it('a wrong OTP shows the confirmation-code error, and nothing is fulfilled', async () => {

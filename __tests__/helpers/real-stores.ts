@@ -32,4 +32,3 @@ export function realStores(label: string): Array<[string, () => LedgerStore]> {
     ['RedisStore', () => new RedisStore({ url: REDIS_URL, prefix })],
   ];
 }
-

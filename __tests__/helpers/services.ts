@@ -3,7 +3,9 @@
 export const PG_URL = process.env.KHX_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.KHX_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const HOW = 'Start PostgreSQL and Redis with `eval "$(npm run -s services)"` (it installs them with apt-get only if they do not answer), or set KHX_PG_URL / KHX_REDIS_URL.';
+const HOW =
+  'Run the suite with `npm test` (it starts PostgreSQL and Redis, installing them with apt-get only if they do not answer), ' +
+  'or set KHX_PG_URL / KHX_REDIS_URL.';
 
 /** Fail (never skip) with a message that says how to start the server. */
 export function unavailable(what: string, error: unknown): Error {

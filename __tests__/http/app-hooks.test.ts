@@ -43,7 +43,9 @@ describe('6. an onVerified that never settles', () => {
 
   it('is checked at start-up against the lease it must fit in', () => {
     const base = { secretKey: SECRET_KEY, expectedAmount: () => 1000, onVerified: () => undefined };
-    expect(() => khaltiVerifier({ ...base, leaseMs: 60_000, fulfilmentTimeoutMs: 30_000 })).toThrow(/`fulfilmentTimeoutMs` is invalid.*leaseMs/);
+    expect(() => khaltiVerifier({ ...base, leaseMs: 60_000, fulfilmentTimeoutMs: 30_000 })).toThrow(
+      /`fulfilmentTimeoutMs` is invalid.*leaseMs/,
+    );
     expect(() => khaltiVerifier({ ...base, fulfilmentTimeoutMs: 0 })).toThrow(/option `fulfilmentTimeoutMs` is invalid/);
     expect(() => khaltiVerifier({ ...base, fulfilmentTimeoutMs: 30_000 })).not.toThrow();
   });
@@ -68,7 +70,12 @@ describe('8. getOrderId answering nonsense is the app’s bug: 500 internal_erro
   ])('initiate: getOrderId returning %s', async (_name, value) => {
     const shop = createShop({
       getOrderId: () => value,
-      epayment: { returnUrl: 'https://shop.example/khalti/return', websiteUrl: 'https://shop.example', successUrl: () => '/', failureUrl: () => '/' },
+      epayment: {
+        returnUrl: 'https://shop.example/khalti/return',
+        websiteUrl: 'https://shop.example',
+        successUrl: () => '/',
+        failureUrl: () => '/',
+      },
     });
     const response = await request(shop.app).post('/khalti/initiate').send({ orderId: 'A-17' });
     expect(response.status).toBe(500);
@@ -123,4 +130,3 @@ describe('onFailed and requests that join another’s verification', () => {
     expect(seen[0]).toEqual(['payment_rejected', expect.stringMatching(/^(first|second|third)$/)]);
   });
 });
-

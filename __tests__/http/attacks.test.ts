@@ -46,9 +46,21 @@ describe('attacks', () => {
   });
 
   it.each([
-    ['JSON __proto__', '{"token":"QUao9cqFzxPgvWJNi9aKac","amount":1000,"orderId":"A-17","__proto__":{"polluted":true}}', 'application/json'],
-    ['JSON constructor.prototype', '{"token":"QUao9cqFzxPgvWJNi9aKac","amount":1000,"orderId":"A-17","constructor":{"prototype":{"polluted":true}}}', 'application/json'],
-    ['form __proto__', 'token=QUao9cqFzxPgvWJNi9aKac&amount=1000&orderId=A-17&__proto__[polluted]=true&constructor[prototype][polluted]=true', 'application/x-www-form-urlencoded'],
+    [
+      'JSON __proto__',
+      '{"token":"QUao9cqFzxPgvWJNi9aKac","amount":1000,"orderId":"A-17","__proto__":{"polluted":true}}',
+      'application/json',
+    ],
+    [
+      'JSON constructor.prototype',
+      '{"token":"QUao9cqFzxPgvWJNi9aKac","amount":1000,"orderId":"A-17","constructor":{"prototype":{"polluted":true}}}',
+      'application/json',
+    ],
+    [
+      'form __proto__',
+      'token=QUao9cqFzxPgvWJNi9aKac&amount=1000&orderId=A-17&__proto__[polluted]=true&constructor[prototype][polluted]=true',
+      'application/x-www-form-urlencoded',
+    ],
   ])('%s keys pollute nothing and do not disturb verification', async (_name, raw, type) => {
     const shop = createShop();
     nockVerify().reply(200, verifySuccess());
@@ -80,17 +92,20 @@ describe('attacks', () => {
     await stillServing(shop.app);
   });
 
-  it.each(['text/plain', 'text/html', 'application/octet-stream', 'multipart/form-data; boundary=----x', 'application/json; charset=iso-8859-1'])(
-    'content type %s is refused with 415',
-    async (type) => {
-      const shop = createShop();
-      const response = await request(shop.app).post('/khalti/verify').set('Content-Type', type).send('{"token":"x"}');
-      expect(response.status).toBe(415);
-      expect(response.body.error.code).toBe('invalid_request');
-      expect(shop.expectedAmountCalls).toEqual([]);
-      await stillServing(shop.app);
-    },
-  );
+  it.each([
+    'text/plain',
+    'text/html',
+    'application/octet-stream',
+    'multipart/form-data; boundary=----x',
+    'application/json; charset=iso-8859-1',
+  ])('content type %s is refused with 415', async (type) => {
+    const shop = createShop();
+    const response = await request(shop.app).post('/khalti/verify').set('Content-Type', type).send('{"token":"x"}');
+    expect(response.status).toBe(415);
+    expect(response.body.error.code).toBe('invalid_request');
+    expect(shop.expectedAmountCalls).toEqual([]);
+    await stillServing(shop.app);
+  });
 
   it('repeated form fields (arrays) and nested JSON are refused', async () => {
     const shop = createShop();

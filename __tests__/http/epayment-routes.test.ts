@@ -35,9 +35,20 @@ describe('POST /khalti/initiate', () => {
     const shop = epayShop();
     const response = await initiate(shop);
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, orderId: 'A-17', pidx: expect.any(String), paymentUrl: expect.any(String), expiresAt: expect.any(String) });
+    expect(response.body).toEqual({
+      ok: true,
+      orderId: 'A-17',
+      pidx: expect.any(String),
+      paymentUrl: expect.any(String),
+      expiresAt: expect.any(String),
+    });
     const payment = sandbox.epayment(response.body.pidx)!;
-    expect(payment).toMatchObject({ amount: 1000, purchaseOrderId: 'A-17', purchaseOrderName: 'Himal order A-17', returnUrl: EPAYMENT.returnUrl });
+    expect(payment).toMatchObject({
+      amount: 1000,
+      purchaseOrderId: 'A-17',
+      purchaseOrderName: 'Himal order A-17',
+      returnUrl: EPAYMENT.returnUrl,
+    });
     expect(response.body.paymentUrl).toBe(`${sandbox.baseUrl}/epayment/?pidx=${response.body.pidx}`);
     expect(await shop.router.store.get(`pidx:${response.body.pidx}`)).toMatchObject({ state: 'claimed', orderId: 'A-17', owner: null });
   });
@@ -68,7 +79,10 @@ describe('POST /khalti/initiate', () => {
     const shop = epayShop({ epayment: { ...EPAYMENT, orderInfo: () => ({ amountBreakdown: [{ label: 'Tea', amount: 400 }] }) } });
     const response = await initiate(shop);
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'invalid_request', details: ['amount_breakdown: Amount breakdown must add up to the amount.'] });
+    expect(response.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: ['amount_breakdown: Amount breakdown must add up to the amount.'],
+    });
   });
 
   it('answers gateway_error when Khalti is down, and never retries initiate', async () => {
@@ -90,7 +104,14 @@ describe('GET /khalti/return', () => {
     expect(landed.status).toBe(302);
     expect(landed.headers.location).toBe('/orders/A-17');
     expect(shop.verified).toEqual([
-      { orderId: 'A-17', pidx, token: null, amount: 1000, transactionId: sandbox.epayment(pidx)!.transactionId, khalti: expect.objectContaining({ status: 'Completed' }) },
+      {
+        orderId: 'A-17',
+        pidx,
+        token: null,
+        amount: 1000,
+        transactionId: sandbox.epayment(pidx)!.transactionId,
+        khalti: expect.objectContaining({ status: 'Completed' }),
+      },
     ]);
     expect((await request(shop.app).get(back)).headers.location).toBe('/orders/A-17');
     expect(shop.verified).toHaveLength(1);
@@ -146,7 +167,14 @@ describe('POST /khalti/verify with a pidx (single-page apps)', () => {
     await onHostedPage(pidx, 'pay');
     const response = await shop.post({ pidx, orderId: 'A-17' });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ ok: true, orderId: 'A-17', pidx, amount: 1000, replayed: false, transactionId: sandbox.epayment(pidx)!.transactionId });
+    expect(response.body).toMatchObject({
+      ok: true,
+      orderId: 'A-17',
+      pidx,
+      amount: 1000,
+      replayed: false,
+      transactionId: sandbox.epayment(pidx)!.transactionId,
+    });
     expect((await shop.post({ pidx, orderId: 'A-17' })).body.replayed).toBe(true);
     expect(shop.verified).toHaveLength(1);
   });

@@ -104,7 +104,12 @@ describe('example shop server', () => {
     const lines: string[] = [];
     const started = await startShop({
       port: 0,
-      env: { KHALTI_SECRET_KEY: 'live_key', KHALTI_PUBLIC_KEY: 'live_public_key_x', KHALTI_BASE_URL: 'https://dev.khalti.com', SHOP_DB: ':memory:' },
+      env: {
+        KHALTI_SECRET_KEY: 'live_key',
+        KHALTI_PUBLIC_KEY: 'live_public_key_x',
+        KHALTI_BASE_URL: 'https://dev.khalti.com',
+        SHOP_DB: ':memory:',
+      },
       log: (line: string) => lines.push(line),
     });
     try {

@@ -136,7 +136,9 @@ describe('11. the return route redirects only to the shop', () => {
   });
 
   it('checks redirectOrigins at start-up', () => {
-    expect(() => createShop({ epayment: { ...EPAYMENT, redirectOrigins: ['not a url'] } })).toThrow(/option `epayment.redirectOrigins.0` is invalid/);
+    expect(() => createShop({ epayment: { ...EPAYMENT, redirectOrigins: ['not a url'] } })).toThrow(
+      /option `epayment.redirectOrigins.0` is invalid/,
+    );
   });
 
   it('HEAD (a link prefetcher) is answered without verifying anything', async () => {

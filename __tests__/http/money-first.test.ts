@@ -30,7 +30,8 @@ async function initiate(shop: ReturnType<typeof epayShop>, orderId = 'A-17'): Pr
 
 const pay = (pidx: string) => onHostedPage(sandbox, pidx);
 
-const lookups = (pidx: string) => sandbox.requests.filter((r) => r.path === '/api/v2/epayment/lookup/' && (r.body as { pidx?: string }).pidx === pidx);
+const lookups = (pidx: string) =>
+  sandbox.requests.filter((r) => r.path === '/api/v2/epayment/lookup/' && (r.body as { pidx?: string }).pidx === pidx);
 
 /** A pidx record as initiate leaves it: claimed, lease ended. */
 async function issued(store: MemoryStore, pidx: string, orderId = 'A-17', amount = 1000) {
@@ -150,7 +151,8 @@ describe('2. reconcile() decides on the order’s price, as the request path doe
 
 describe('3. a lookup 404 that is not Khalti’s', () => {
   const PIDX = 'HT6o6PEZRWFJ5ygavzHWd5';
-  const nockLookup = () => nock(KHALTI_URL).post('/api/v2/epayment/lookup/', { pidx: PIDX }).matchHeader('authorization', `Key ${SECRET_KEY}`);
+  const nockLookup = () =>
+    nock(KHALTI_URL).post('/api/v2/epayment/lookup/', { pidx: PIDX }).matchHeader('authorization', `Key ${SECRET_KEY}`);
 
   it('an HTML 404 during reconcile() keeps the issued pidx; the customer can still pay and be fulfilled', async () => {
     const store = new MemoryStore();

@@ -5,7 +5,6 @@ import { INVALID_KEY, INVALID_PAYMENT_TOKEN, MISSING_KEY, STATUS_BODIES } from '
 
 const sandbox = useSandbox();
 
-
 const auth = () => ({ Authorization: `Key ${sandbox.secretKey}` });
 
 async function call(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
@@ -21,13 +20,17 @@ async function call(method: string, path: string, init: { body?: string; headers
 }
 
 const verifyJson = (token: string, amount: number | string, headers: Record<string, string> = auth()) =>
-  call('POST', '/api/v2/payment/verify/', { body: JSON.stringify({ token, amount }), headers: { ...headers, 'Content-Type': 'application/json' } });
+  call('POST', '/api/v2/payment/verify/', {
+    body: JSON.stringify({ token, amount }),
+    headers: { ...headers, 'Content-Type': 'application/json' },
+  });
 const verifyForm = (token: string, amount: number) =>
   call('POST', '/api/v2/payment/verify/', {
     body: new URLSearchParams({ token, amount: String(amount) }).toString(),
     headers: { ...auth(), 'Content-Type': 'application/x-www-form-urlencoded' },
   });
-const statusOf = (token: string, amount: number) => call('GET', `/api/v2/payment/status/?token=${token}&amount=${amount}`, { headers: auth() });
+const statusOf = (token: string, amount: number) =>
+  call('GET', `/api/v2/payment/status/?token=${token}&amount=${amount}`, { headers: auth() });
 
 describe('server API: verify', () => {
   it('moves a Confirmed payment to Completed and answers the documented record (JSON body)', async () => {
@@ -91,7 +94,8 @@ describe('server API: verify', () => {
     try {
       const { token } = strict.pay({ amount: 1000 });
       const headers = { Authorization: `Key ${strict.secretKey}`, 'Content-Type': 'application/json' };
-      const post = () => fetch(`${strict.baseUrl}/api/v2/payment/verify/`, { method: 'POST', headers, body: JSON.stringify({ token, amount: 1000 }) });
+      const post = () =>
+        fetch(`${strict.baseUrl}/api/v2/payment/verify/`, { method: 'POST', headers, body: JSON.stringify({ token, amount: 1000 }) });
       expect((await post()).status).toBe(200);
       const again = await post();
       expect(again.status).toBe(400);
@@ -115,7 +119,10 @@ describe('server API: verify', () => {
   });
 
   it('refuses other methods and unknown paths like Khalti', async () => {
-    expect(await call('GET', '/api/v2/payment/verify/', { headers: auth() })).toMatchObject({ status: 405, body: { detail: 'Method "GET" not allowed.' } });
+    expect(await call('GET', '/api/v2/payment/verify/', { headers: auth() })).toMatchObject({
+      status: 405,
+      body: { detail: 'Method "GET" not allowed.' },
+    });
     expect(await call('GET', '/api/v2/nothing/')).toMatchObject({ status: 404, body: { detail: 'Not found.' } });
   });
 });
@@ -170,7 +177,9 @@ describe('faults', () => {
   it('hangs until the client gives up', async () => {
     sandbox.faults.inject('hang');
     const started = Date.now();
-    await expect(fetch(`${sandbox.baseUrl}/api/v2/payment/status/?token=x&amount=1`, { headers: auth(), signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    await expect(
+      fetch(`${sandbox.baseUrl}/api/v2/payment/status/?token=x&amount=1`, { headers: auth(), signal: AbortSignal.timeout(200) }),
+    ).rejects.toThrow();
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
@@ -286,11 +295,18 @@ describe('client API (what the checkout page and the widget call)', () => {
       merchant_note: 'gift',
     });
     expect(sandbox.transaction(token)?.state).toBe('Confirmed');
-    expect((await verifyJson(token, 1000)).body).toMatchObject({ idx: (confirmed.body as { idx: string }).idx, state: { name: 'Completed' } });
+    expect((await verifyJson(token, 1000)).body).toMatchObject({
+      idx: (confirmed.body as { idx: string }).idx,
+      state: { name: 'Completed' },
+    });
   });
 
   it('counts down tries on a wrong PIN', async () => {
-    expect((await initiate({ transaction_pin: '2222' })).body).toEqual({ detail: 'Mobile or pin invalid.', tries_remaining: '2', error_key: 'validation_error' });
+    expect((await initiate({ transaction_pin: '2222' })).body).toEqual({
+      detail: 'Mobile or pin invalid.',
+      tries_remaining: '2',
+      error_key: 'validation_error',
+    });
     expect((await initiate({ transaction_pin: '2222' })).body).toMatchObject({ tries_remaining: '1' });
     expect((await initiate({ transaction_pin: '2222' })).body).toMatchObject({ tries_remaining: '0' });
     expect((await initiate()).body).toMatchObject({ detail: 'Mobile or pin invalid.', tries_remaining: '0' });

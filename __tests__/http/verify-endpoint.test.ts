@@ -64,7 +64,15 @@ describe('POST /khalti/verify — success', () => {
     const shop = createShop();
     const khalti = nockVerify(TOKEN, 2500).reply(200, verifySuccess({ amount: 2500 }));
     const response = await shop.post(
-      { token: TOKEN, amount: '2500', product_identity: 'B-2', idx: 'x', mobile: '98XXXXXXX9', product_name: 'Tea', product_url: 'https://shop' },
+      {
+        token: TOKEN,
+        amount: '2500',
+        product_identity: 'B-2',
+        idx: 'x',
+        mobile: '98XXXXXXX9',
+        product_name: 'Tea',
+        product_url: 'https://shop',
+      },
       { form: true },
     );
     expect(response.status).toBe(200);
@@ -353,15 +361,16 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
     expect(shop.failed.map((f) => f.code)).toEqual(['internal_error']);
   });
 
-  it.each([['a string', '1000'], ['a fraction', 10.5], ['zero', 0]])(
-    'answers 500 internal_error when expectedAmount returns %s',
-    async (_name, price) => {
-      const shop = createShop({ expectedAmount: () => price as number });
-      const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
-      expect(response.status).toBe(500);
-      expect(response.body.error.code).toBe('internal_error');
-    },
-  );
+  it.each([
+    ['a string', '1000'],
+    ['a fraction', 10.5],
+    ['zero', 0],
+  ])('answers 500 internal_error when expectedAmount returns %s', async (_name, price) => {
+    const shop = createShop({ expectedAmount: () => price as number });
+    const response = await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' });
+    expect(response.status).toBe(500);
+    expect(response.body.error.code).toBe('internal_error');
+  });
 
   it('answers 500 internal_error when getOrderId throws', async () => {
     const shop = createShop({

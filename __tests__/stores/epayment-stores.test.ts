@@ -23,7 +23,12 @@ describe.each(STORES)('ePayment on %s', (_name, makeStore) => {
   it('fulfils a paid pidx exactly once, for its own order only, and reconciles an abandoned one', async () => {
     const store = makeStore();
     const [first, second, abandoned] = [uniqueName('E1'), uniqueName('E2'), uniqueName('E3')];
-    const shop = createShop({ store, baseUrl: sandbox.baseUrl, epayment: EPAYMENT, prices: { [first]: 1000, [second]: 2500, [abandoned]: 1000 } });
+    const shop = createShop({
+      store,
+      baseUrl: sandbox.baseUrl,
+      epayment: EPAYMENT,
+      prices: { [first]: 1000, [second]: 2500, [abandoned]: 1000 },
+    });
     try {
       const pidx = (await request(shop.app).post('/khalti/initiate').send({ orderId: first })).body.pidx as string;
       const back = await pay(pidx);

@@ -44,7 +44,8 @@ describe('MemoryStore', () => {
 });
 
 describe('MemoryStore bound', () => {
-  const claim = (store: MemoryStore, token: string, now = 1) => store.claim({ token, orderId: `o-${token}`, amount: 1000, owner: 'w', now, leaseMs: 10 });
+  const claim = (store: MemoryStore, token: string, now = 1) =>
+    store.claim({ token, orderId: `o-${token}`, amount: 1000, owner: 'w', now, leaseMs: 10 });
   const settle = async (store: MemoryStore, token: string) => {
     await store.markVerified(token, 'w', { transactionId: 'i', khalti: null, now: 2 });
     await store.markFulfilled(token, 'w', {}, 3);

@@ -17,7 +17,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const tables = await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`khx_%_${process.pid}_%`]);
+  const tables = await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [
+    `khx_%_${process.pid}_%`,
+  ]);
   for (const { tablename } of tables.rows) await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
   await admin.end();
 });
@@ -33,7 +35,9 @@ describe('PostgresStore', () => {
         stores.map((store, i) => store.claim({ token: `t${i}`, orderId: `o${i}`, amount: 1000, owner: 'a', now: 1, leaseMs: 10 })),
       );
       expect(results.every((r) => r.status === 'claimed')).toBe(true);
-      const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [fresh]);
+      const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [
+        fresh,
+      ]);
       expect(indexes.rows.map((r) => r.indexname)).toEqual([`${fresh}_order`, `${fresh}_paid_order`, `${fresh}_pkey`, `${fresh}_stale`]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -77,7 +81,9 @@ describe('PostgresStore', () => {
     await store.claim({ token: 'a', orderId: 'o', amount: 1000, owner: 'x', now: 1, leaseMs: 10 });
     await store.markVerified('a', 'x', { transactionId: 'i', khalti: null, now: 2 });
     await expect(
-      admin.query(`INSERT INTO ${name} (token, order_id, amount, state, lease_until, created_at, updated_at) VALUES ('b', 'o', 1000, 'fulfilled', 0, 3, 3)`),
+      admin.query(
+        `INSERT INTO ${name} (token, order_id, amount, state, lease_until, created_at, updated_at) VALUES ('b', 'o', 1000, 'fulfilled', 0, 3, 3)`,
+      ),
     ).rejects.toMatchObject({ code: '23505' });
     await store.close();
   });

@@ -33,7 +33,12 @@ describe('bench/run.js --smoke', () => {
       // The overload scenario ran once per store, each with no other errors and a clean ledger.
       const cells = (check: string) => {
         const line = report.split('\n').find((l) => l.startsWith(`| ${check} |`));
-        return line === undefined ? [] : line.split('|').slice(2, -2).map((cell) => cell.trim());
+        return line === undefined
+          ? []
+          : line
+              .split('|')
+              .slice(2, -2)
+              .map((cell) => cell.trim());
       };
       // The same flood against the refusal floor comes first: it refuses everything and audits nothing.
       expect(cells('check')).toEqual(['floor (Express, refusals only)', 'MemoryStore', 'SqliteStore']);
@@ -41,7 +46,10 @@ describe('bench/run.js --smoke', () => {
       const [floorLedger, ...ledger] = cells('ledger vs Khalti');
       expect(floorLedger).toBe('—');
       expect(ledger).toHaveLength(2);
-      for (const cell of ledger) expect(cell).toMatch(/^[1-9]\d* completed at Khalti, [1-9]\d* fulfilled, 0 unrecorded, 0 fulfilled but not completed at Khalti, 0 fulfilled twice$/);
+      for (const cell of ledger)
+        expect(cell).toMatch(
+          /^[1-9]\d* completed at Khalti, [1-9]\d* fulfilled, 0 unrecorded, 0 fulfilled but not completed at Khalti, 0 fulfilled twice$/,
+        );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

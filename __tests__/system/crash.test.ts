@@ -65,22 +65,26 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
   it.each([
     ['after Khalti completed the payment (reply lost)', 'lost_reply', 'Completed'],
     ['before Khalti processed the call (hung)', 'hang', 'Confirmed'],
-  ] as const)('killed while the Khalti call is in flight, %s: fulfilled exactly once afterwards', async (_name, fault, stateAtCrash) => {
-    const crashing = await start();
-    const { token } = sandbox.pay({ amount: 1000 });
-    sandbox.faults.inject(fault, { on: 'verify' });
-    void postJson(`${crashing.url}/khalti/verify`, { token, amount: 1000, orderId: 'O-2' });
-    await waitFor(() => sandbox.requests.some((r) => r.path === '/api/v2/payment/verify/'), 10_000, 'the verify call');
-    expect(sandbox.transaction(token)?.state).toBe(stateAtCrash);
-    await crashing.kill();
+  ] as const)(
+    'killed while the Khalti call is in flight, %s: fulfilled exactly once afterwards',
+    async (_name, fault, stateAtCrash) => {
+      const crashing = await start();
+      const { token } = sandbox.pay({ amount: 1000 });
+      sandbox.faults.inject(fault, { on: 'verify' });
+      void postJson(`${crashing.url}/khalti/verify`, { token, amount: 1000, orderId: 'O-2' });
+      await waitFor(() => sandbox.requests.some((r) => r.path === '/api/v2/payment/verify/'), 10_000, 'the verify call');
+      expect(sandbox.transaction(token)?.state).toBe(stateAtCrash);
+      await crashing.kill();
 
-    expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
-    expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ')[0])).toEqual([token]);
-    expect(sandbox.transaction(token)?.state).toBe('Completed');
-    // Reconcile asked the status API before anything else.
-    const after = sandbox.requests.slice(1).map((r) => r.path);
-    expect(after[0]).toBe('/api/v2/payment/status/');
-  }, 30_000);
+      expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+      expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ')[0])).toEqual([token]);
+      expect(sandbox.transaction(token)?.state).toBe('Completed');
+      // Reconcile asked the status API before anything else.
+      const after = sandbox.requests.slice(1).map((r) => r.path);
+      expect(after[0]).toBe('/api/v2/payment/status/');
+    },
+    30_000,
+  );
 
   it('a replay after recovery answers from the ledger: no second side effect', async () => {
     const crashing = await start({ KHX_BLOCK_FULFIL: '1' });

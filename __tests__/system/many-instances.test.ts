@@ -51,14 +51,19 @@ async function pidxStormAcross(apps: ChildApp[], sideEffects: string): Promise<v
     pidxs.push(pidx);
     sandbox.setEpaymentStatus(pidx, 'Completed');
   }
-  const posts = shuffled(pidxs.flatMap((pidx, i) => [orders[i]!, orders[i]!, orders[i]!, `X-${i}`].map((orderId) => ({ pidx, orderId }))), 7);
+  const posts = shuffled(
+    pidxs.flatMap((pidx, i) => [orders[i]!, orders[i]!, orders[i]!, `X-${i}`].map((orderId) => ({ pidx, orderId }))),
+    7,
+  );
   const responses = await Promise.all(posts.map((post, i) => postJson(`${apps[i % INSTANCES]!.url}/khalti/verify`, post)));
   expect(responses.map((r) => r?.status).filter((s) => s !== 200 && s !== 409)).toEqual([]);
   // A pidx is bound to its order at initiate: the posts for another order are all refused.
   responses.forEach((r, i) => {
     if (posts[i]!.orderId.startsWith('X-')) expect(r?.body.error).toMatchObject({ code: 'token_already_used' });
   });
-  const effects = lines(sideEffects).slice(before).map((line) => line.split(' '));
+  const effects = lines(sideEffects)
+    .slice(before)
+    .map((line) => line.split(' '));
   expect(effects).toHaveLength(20);
   expect(new Set(effects.map(([pidx]) => pidx))).toEqual(new Set(pidxs));
 }
@@ -82,7 +87,9 @@ async function stormAcross(store: 'postgres' | 'redis', url: string, name: strin
   const posts = shuffled(tokens.flatMap((token, i) => [`O-${i}`, `O-${i}`, `O-${i}`, `X-${i}`].map((orderId) => ({ token, orderId }))));
   expect(posts).toHaveLength(200);
   const responses = await Promise.all(
-    posts.map((post, i) => postJson(`${instances[i % INSTANCES]!.url}/khalti/verify`, { token: post.token, amount: 1000, orderId: post.orderId })),
+    posts.map((post, i) =>
+      postJson(`${instances[i % INSTANCES]!.url}/khalti/verify`, { token: post.token, amount: 1000, orderId: post.orderId }),
+    ),
   );
 
   const statuses = responses.map((r) => r?.status);
@@ -111,7 +118,9 @@ describe('three app instances sharing one ledger', () => {
         throw unavailable(`PostgreSQL at ${PG_URL}`, error);
       });
       await stormAcross('postgres', PG_URL, table);
-      const bound = await admin.query(`SELECT token, count(DISTINCT order_id) AS orders FROM ${table} GROUP BY token HAVING count(DISTINCT order_id) > 1`);
+      const bound = await admin.query(
+        `SELECT token, count(DISTINCT order_id) AS orders FROM ${table} GROUP BY token HAVING count(DISTINCT order_id) > 1`,
+      );
       expect(bound.rows).toEqual([]);
     } finally {
       await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);

@@ -6,7 +6,12 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const run = (cmd: string, args: string[], cwd: string): string =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
 
 let project: string;
 let work: string;
@@ -20,7 +25,11 @@ beforeAll(() => {
   project = path.join(work, 'consumer');
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
-  run('npm', ['install', '--prefer-offline', '--no-package-lock', path.join(work, tarball), 'express@5', '@types/express@5', '@types/node@20'], project);
+  run(
+    'npm',
+    ['install', '--prefer-offline', '--no-package-lock', path.join(work, tarball), 'express@5', '@types/express@5', '@types/node@20'],
+    project,
+  );
 }, 240_000);
 
 afterAll(() => {
@@ -29,7 +38,17 @@ afterAll(() => {
 
 describe('the packed package', () => {
   it('ships dist and README only, no sources or tests', () => {
-    const listing = run('tar', ['-tzf', path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!)], work);
+    const listing = run(
+      'tar',
+      [
+        '-tzf',
+        path.join(
+          work,
+          readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+        ),
+      ],
+      work,
+    );
     expect(listing).toContain('package/dist/index.js');
     expect(listing).toContain('package/dist/index.d.ts');
     expect(listing).toContain('package/README.md');
@@ -86,7 +105,7 @@ console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, ty
     expect(run('node', ['esm.mjs'], project).trim()).toBe('function,function,function,function,function');
   });
 
-  it('imports every subpath of the exports map from ESM, the store drivers being the shop\'s own', () => {
+  it("imports every subpath of the exports map from ESM, the store drivers being the shop's own", () => {
     // The drivers are optional peer dependencies: a shop installs the one its store needs.
     for (const driver of ['pg', 'ioredis', 'better-sqlite3']) {
       const link = path.join(project, 'node_modules', driver);
@@ -108,7 +127,10 @@ console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, ty
     const esm = path.join(work, 'esm-consumer');
     mkdirSync(esm, { recursive: true });
     if (!existsSync(path.join(esm, 'node_modules'))) symlinkSync(path.join(project, 'node_modules'), path.join(esm, 'node_modules'), 'dir');
-    writeFileSync(path.join(esm, 'package.json'), JSON.stringify({ name: 'esm-consumer', private: true, type: 'module', version: '1.0.0' }));
+    writeFileSync(
+      path.join(esm, 'package.json'),
+      JSON.stringify({ name: 'esm-consumer', private: true, type: 'module', version: '1.0.0' }),
+    );
     writeFileSync(
       path.join(esm, 'shop.ts'),
       `
@@ -131,7 +153,17 @@ export const kinds = [typeof runStoreConformance, KhaltiError.name];
     );
     writeFileSync(
       path.join(esm, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', noEmit: true, types: ['node'] }, files: ['shop.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'ES2022',
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['shop.ts'],
+      }),
     );
     expect(() => run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', '.'], esm)).not.toThrow();
   });
@@ -191,7 +223,18 @@ export const ok: boolean = isKhaltiError(new Error('x'));
     );
     writeFileSync(
       path.join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'ES2022', noEmit: true, esModuleInterop: true, types: ['node'] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'ES2022',
+          noEmit: true,
+          esModuleInterop: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
     );
     expect(() => run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project)).not.toThrow();
   });

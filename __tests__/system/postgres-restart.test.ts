@@ -73,7 +73,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 describe('PostgreSQL restarted mid-load', () => {
   it('fails closed while it is down and loses no payment', async () => {
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

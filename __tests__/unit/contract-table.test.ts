@@ -55,12 +55,30 @@ const ROWS: Row[] = [
   { code: 'request_too_large', status: 413, khaltiCalled: false, onFailed: false, body: { ...BODY, pad: 'x'.repeat(20_000) } },
   { code: 'order_not_found', status: 404, khaltiCalled: false, onFailed: true, body: { ...BODY, orderId: 'Z-404' } },
   { code: 'amount_mismatch', status: 409, khaltiCalled: false, onFailed: true, body: { ...BODY, amount: 1001 } },
-  { code: 'amount_mismatch', status: 409, khaltiCalled: true, onFailed: true, khalti: () => [nockVerify().reply(200, verifySuccess({ amount: 900 }))] },
+  {
+    code: 'amount_mismatch',
+    status: 409,
+    khaltiCalled: true,
+    onFailed: true,
+    khalti: () => [nockVerify().reply(200, verifySuccess({ amount: 900 }))],
+  },
   { code: 'token_already_used', status: 409, khaltiCalled: false, onFailed: true, shop: paidWith(TOKEN, 'C-3') },
   { code: 'order_already_paid', status: 409, khaltiCalled: false, onFailed: true, shop: paidWith('AnotherToken123', 'A-17') },
   { code: 'verification_in_progress', status: 409, retryAfter: true, khaltiCalled: false, onFailed: false, shop: claimedElsewhere },
-  { code: 'payment_rejected', status: 402, khaltiCalled: true, onFailed: true, khalti: () => [nockVerify().reply(400, INVALID_PAYMENT_TOKEN)] },
-  { code: 'payment_not_completed', status: 402, khaltiCalled: true, onFailed: true, khalti: () => [nockVerify().reply(200, verifySuccess({ refunded: true }))] },
+  {
+    code: 'payment_rejected',
+    status: 402,
+    khaltiCalled: true,
+    onFailed: true,
+    khalti: () => [nockVerify().reply(400, INVALID_PAYMENT_TOKEN)],
+  },
+  {
+    code: 'payment_not_completed',
+    status: 402,
+    khaltiCalled: true,
+    onFailed: true,
+    khalti: () => [nockVerify().reply(200, verifySuccess({ refunded: true }))],
+  },
   { code: 'gateway_error', status: 502, khaltiCalled: true, onFailed: true, khalti: () => [nockVerify().reply(401, INVALID_KEY)] },
   {
     code: 'gateway_error',
@@ -68,7 +86,10 @@ const ROWS: Row[] = [
     khaltiCalled: true,
     onFailed: true,
     shop: () => ({ timeoutMs: 100 }),
-    khalti: () => [nockVerify().delay(1_000).reply(200, verifySuccess()), nockStatus().times(3).delay(1_000).reply(200, STATUS_BODIES.Complete)],
+    khalti: () => [
+      nockVerify().delay(1_000).reply(200, verifySuccess()),
+      nockStatus().times(3).delay(1_000).reply(200, STATUS_BODIES.Complete),
+    ],
   },
   {
     code: 'fulfilment_failed',
@@ -92,7 +113,10 @@ const ROWS: Row[] = [
     send: async (app) => {
       nockVerify('HoldsTheOnlySlot', 1000).delay(300).reply(503);
       nockStatus('HoldsTheOnlySlot', 1000).times(3).reply(503);
-      const holder = request(app).post('/khalti/verify').send({ ...BODY, token: 'HoldsTheOnlySlot' }).then((r) => r);
+      const holder = request(app)
+        .post('/khalti/verify')
+        .send({ ...BODY, token: 'HoldsTheOnlySlot' })
+        .then((r) => r);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const refused = await request(app).post('/khalti/verify').send(BODY);
       await holder;

@@ -7,13 +7,29 @@ const body = { any: 'body' };
 
 describe('decideVerify', () => {
   it.each<[string, VerifyOutcome, object]>([
-    ['completed', { kind: 'completed', transactionId: 'idx', amount: 1000, body }, { kind: 'confirmed', transactionId: 'idx', amount: 1000, khalti: body }],
-    ['refunded', { kind: 'not_completed', state: 'Completed', refunded: true, body }, { kind: 'declined', code: 'payment_not_completed', khalti: body }],
+    [
+      'completed',
+      { kind: 'completed', transactionId: 'idx', amount: 1000, body },
+      { kind: 'confirmed', transactionId: 'idx', amount: 1000, khalti: body },
+    ],
+    [
+      'refunded',
+      { kind: 'not_completed', state: 'Completed', refunded: true, body },
+      { kind: 'declined', code: 'payment_not_completed', khalti: body },
+    ],
     ['rejected', { kind: 'rejected', httpStatus: 400, body }, { kind: 'declined', code: 'payment_rejected', khalti: body }],
-    ['our key refused', { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' }, { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' } }],
+    [
+      'our key refused',
+      { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' },
+      { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' } },
+    ],
     ['timed out', { kind: 'unavailable', reason: 'timeout' }, { kind: 'ask_status', timedOut: true }],
     ['5xx', { kind: 'unavailable', reason: 'server_error', httpStatus: 503 }, { kind: 'ask_status', timedOut: false }],
-    ['odd body (or an unrecognised state)', { kind: 'unavailable', reason: 'bad_response', httpStatus: 200 }, { kind: 'ask_status', timedOut: false }],
+    [
+      'odd body (or an unrecognised state)',
+      { kind: 'unavailable', reason: 'bad_response', httpStatus: 200 },
+      { kind: 'ask_status', timedOut: false },
+    ],
   ])('%s', (_name, outcome, decision) => {
     expect(decideVerify(outcome)).toEqual(decision);
   });
@@ -22,16 +38,32 @@ describe('decideVerify', () => {
 describe('decideStatus', () => {
   const status = (state: string): StatusOutcome => ({ kind: 'status', state: state as never, body });
   it.each<[string, StatusOutcome, object]>([
-    ['Complete: confirmed for the amount paid, without a transaction id', status('Complete'), { kind: 'confirmed', transactionId: null, amount: 1000, khalti: body }],
+    [
+      'Complete: confirmed for the amount paid, without a transaction id',
+      status('Complete'),
+      { kind: 'confirmed', transactionId: null, amount: 1000, khalti: body },
+    ],
     ['Confirmed: verify once more', status('Confirmed'), { kind: 'verify_again' }],
     ['Error (not found, or a wrong amount)', status('Error'), { kind: 'declined', code: 'payment_rejected', khalti: body }],
     ['Initiated', status('Initiated'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Failed', status('Failed'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Refunded', status('Refunded'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Partially refunded', status('Partially refunded'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
-    ['our key refused', { kind: 'auth_failed', httpStatus: 403, detail: null }, { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 403, detail: null } }],
-    ['timed out', { kind: 'unavailable', reason: 'timeout' }, { kind: 'unknown', timedOut: true, why: { kind: 'unavailable', reason: 'timeout' } }],
-    ['5xx', { kind: 'unavailable', reason: 'server_error', httpStatus: 502 }, { kind: 'unknown', timedOut: false, why: { kind: 'unavailable', reason: 'server_error', httpStatus: 502 } }],
+    [
+      'our key refused',
+      { kind: 'auth_failed', httpStatus: 403, detail: null },
+      { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 403, detail: null } },
+    ],
+    [
+      'timed out',
+      { kind: 'unavailable', reason: 'timeout' },
+      { kind: 'unknown', timedOut: true, why: { kind: 'unavailable', reason: 'timeout' } },
+    ],
+    [
+      '5xx',
+      { kind: 'unavailable', reason: 'server_error', httpStatus: 502 },
+      { kind: 'unknown', timedOut: false, why: { kind: 'unavailable', reason: 'server_error', httpStatus: 502 } },
+    ],
   ])('%s', (_name, outcome, decision) => {
     expect(decideStatus(outcome, 1000)).toEqual(decision);
   });
@@ -48,9 +80,21 @@ describe('decideLookup', () => {
     ...overrides,
   });
   it.each<[string, LookupOutcome, object]>([
-    ['Completed: confirmed for lookup’s amount (compared with the price later)', looked('completed'), { kind: 'confirmed', transactionId: 'txn', amount: 1000, khalti: body }],
-    ['Completed, another amount: still confirmed (settle keeps it for a refund)', looked('completed', { totalAmount: 500 }), { kind: 'confirmed', transactionId: 'txn', amount: 500, khalti: body }],
-    ['Completed without a usable amount: unknown, never a "no"', looked('completed', { totalAmount: null }), { kind: 'unknown', timedOut: false, why: { kind: 'unreadable_amount' } }],
+    [
+      'Completed: confirmed for lookup’s amount (compared with the price later)',
+      looked('completed'),
+      { kind: 'confirmed', transactionId: 'txn', amount: 1000, khalti: body },
+    ],
+    [
+      'Completed, another amount: still confirmed (settle keeps it for a refund)',
+      looked('completed', { totalAmount: 500 }),
+      { kind: 'confirmed', transactionId: 'txn', amount: 500, khalti: body },
+    ],
+    [
+      'Completed without a usable amount: unknown, never a "no"',
+      looked('completed', { totalAmount: null }),
+      { kind: 'unknown', timedOut: false, why: { kind: 'unreadable_amount' } },
+    ],
     ['Completed but refunded', looked('completed', { refunded: true }), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Pending', looked('pending'), { kind: 'hold', khalti: body }],
     ['Initiated', looked('initiated'), { kind: 'hold', khalti: body }],
@@ -60,9 +104,21 @@ describe('decideLookup', () => {
     ['Refunded', looked('refunded'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Partially refunded', looked('partially_refunded'), { kind: 'declined', code: 'payment_not_completed', khalti: body }],
     ['Khalti’s JSON not-found', { kind: 'not_found', httpStatus: 404, body }, { kind: 'declined', code: 'payment_rejected', khalti: body }],
-    ['our key refused', { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' }, { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' } }],
-    ['an HTML 404 (a proxy)', { kind: 'unavailable', reason: 'bad_response', httpStatus: 404 }, { kind: 'unknown', timedOut: false, why: { kind: 'unavailable', reason: 'bad_response', httpStatus: 404 } }],
-    ['timed out', { kind: 'unavailable', reason: 'timeout' }, { kind: 'unknown', timedOut: true, why: { kind: 'unavailable', reason: 'timeout' } }],
+    [
+      'our key refused',
+      { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' },
+      { kind: 'unknown', timedOut: false, why: { kind: 'auth_failed', httpStatus: 401, detail: 'Invalid token.' } },
+    ],
+    [
+      'an HTML 404 (a proxy)',
+      { kind: 'unavailable', reason: 'bad_response', httpStatus: 404 },
+      { kind: 'unknown', timedOut: false, why: { kind: 'unavailable', reason: 'bad_response', httpStatus: 404 } },
+    ],
+    [
+      'timed out',
+      { kind: 'unavailable', reason: 'timeout' },
+      { kind: 'unknown', timedOut: true, why: { kind: 'unavailable', reason: 'timeout' } },
+    ],
   ])('%s', (_name, outcome, decision) => {
     expect(decideLookup(outcome)).toEqual(decision);
   });

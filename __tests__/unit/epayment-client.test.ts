@@ -13,8 +13,16 @@ const lookupScope = (pidx = 'HT6o6PEZRWFJ5ygavzHWd5') =>
 
 describe('KhaltiClient.initiate', () => {
   it('POSTs the request as JSON with the Key header and answers pidx and payment_url', async () => {
-    const body = { pidx: 'bZQLD9wRVWo4CdESSfuSsB', payment_url: 'https://test-pay.khalti.com/?pidx=bZQLD9wRVWo4CdESSfuSsB', expires_at: '2023-05-25T16:26:16.471649+05:45', expires_in: 1800 };
-    const scope = nock(KHALTI_URL).post('/api/v2/epayment/initiate/', INITIATE_REQUEST).matchHeader('authorization', `Key ${SECRET_KEY}`).reply(200, body);
+    const body = {
+      pidx: 'bZQLD9wRVWo4CdESSfuSsB',
+      payment_url: 'https://test-pay.khalti.com/?pidx=bZQLD9wRVWo4CdESSfuSsB',
+      expires_at: '2023-05-25T16:26:16.471649+05:45',
+      expires_in: 1800,
+    };
+    const scope = nock(KHALTI_URL)
+      .post('/api/v2/epayment/initiate/', INITIATE_REQUEST)
+      .matchHeader('authorization', `Key ${SECRET_KEY}`)
+      .reply(200, body);
     expect(await client().initiate(INITIATE_REQUEST)).toEqual({
       kind: 'initiated',
       pidx: body.pidx,
@@ -28,8 +36,14 @@ describe('KhaltiClient.initiate', () => {
 
   it.each([
     [{ return_url: ['Enter a valid URL.'], error_key: 'validation_error' }, { return_url: ['Enter a valid URL.'] }],
-    [{ amount: ['Amount should be greater than Rs. 10, that is 1000 paisa.'], error_key: 'validation_error' }, { amount: ['Amount should be greater than Rs. 10, that is 1000 paisa.'] }],
-    [{ purchase_order_name: ['This field may not be blank.'], error_key: 'validation_error' }, { purchase_order_name: ['This field may not be blank.'] }],
+    [
+      { amount: ['Amount should be greater than Rs. 10, that is 1000 paisa.'], error_key: 'validation_error' },
+      { amount: ['Amount should be greater than Rs. 10, that is 1000 paisa.'] },
+    ],
+    [
+      { purchase_order_name: ['This field may not be blank.'], error_key: 'validation_error' },
+      { purchase_order_name: ['This field may not be blank.'] },
+    ],
   ])('answers Khalti’s field messages for a validation error %#', async (body, fields) => {
     nock(KHALTI_URL).post('/api/v2/epayment/initiate/').reply(400, body);
     expect(await client().initiate(INITIATE_REQUEST)).toMatchObject({ kind: 'invalid', httpStatus: 400, fields });

@@ -64,7 +64,12 @@ describe('createLog', () => {
   it('masks tokens, quotes values and scrubs the secret key', () => {
     const lines: string[] = [];
     const log = createLog({ warn: (m) => lines.push(m), error: (m) => lines.push(m) }, 'live_secret_key_zzz');
-    log('warn', 'Khalti said live_secret_key_zzz', { token: 'QUao9cqFzxPgvWJNi9aKac', httpStatus: 401, detail: 'a "quoted"\nline', skipped: undefined });
+    log('warn', 'Khalti said live_secret_key_zzz', {
+      token: 'QUao9cqFzxPgvWJNi9aKac',
+      httpStatus: 401,
+      detail: 'a "quoted"\nline',
+      skipped: undefined,
+    });
     expect(lines).toEqual(['khalti-express: Khalti said [redacted] token="QUao…" httpStatus=401 detail="a \\"quoted\\"\\nline"']);
   });
 

@@ -7,7 +7,11 @@ const raw = (status: number, body: unknown) => ({ status, text: typeof body === 
 
 describe('classifyVerify', () => {
   it('accepts only a 200 Completed, unrefunded record with idx', () => {
-    expect(classifyVerify(raw(200, verifySuccess()))).toMatchObject({ kind: 'completed', transactionId: '8xmeJnNXfoVjCvGcZiiGe7', amount: 1000 });
+    expect(classifyVerify(raw(200, verifySuccess()))).toMatchObject({
+      kind: 'completed',
+      transactionId: '8xmeJnNXfoVjCvGcZiiGe7',
+      amount: 1000,
+    });
   });
 
   it('not completed: Completed but refunded', () => {
@@ -19,9 +23,12 @@ describe('classifyVerify', () => {
   });
 
   // After a call that moves money, an unrecognised state is no clear "no": the status API decides.
-  it.each(['Pending', 'Initiated', 'Complete', 'Refunded', 'Something new'])('an unrecognised state (%p) is outcome unknown, never a decline', (name) => {
-    expect(classifyVerify(raw(200, verifySuccess({ state: { name } })))).toMatchObject({ kind: 'unavailable', reason: 'bad_response' });
-  });
+  it.each(['Pending', 'Initiated', 'Complete', 'Refunded', 'Something new'])(
+    'an unrecognised state (%p) is outcome unknown, never a decline',
+    (name) => {
+      expect(classifyVerify(raw(200, verifySuccess({ state: { name } })))).toMatchObject({ kind: 'unavailable', reason: 'bad_response' });
+    },
+  );
 
   it.each([
     ['no idx', { idx: undefined }],
@@ -54,7 +61,11 @@ describe('classifyVerify', () => {
   });
 
   it('keeps the detail of a refused key', () => {
-    expect(classifyVerify(raw(401, MISSING_KEY))).toEqual({ kind: 'auth_failed', httpStatus: 401, detail: 'Authentication credentials were not provided.' });
+    expect(classifyVerify(raw(401, MISSING_KEY))).toEqual({
+      kind: 'auth_failed',
+      httpStatus: 401,
+      detail: 'Authentication credentials were not provided.',
+    });
     expect(classifyVerify(raw(401, 'nope'))).toEqual({ kind: 'auth_failed', httpStatus: 401, detail: null });
   });
 });
@@ -99,8 +110,14 @@ describe('classifyLookup', () => {
   });
 
   it('reads an unusable total_amount as null, for the flow to hold', () => {
-    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: '1000' })))).toMatchObject({ status: 'completed', totalAmount: null });
-    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: undefined })))).toMatchObject({ status: 'completed', totalAmount: null });
+    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: '1000' })))).toMatchObject({
+      status: 'completed',
+      totalAmount: null,
+    });
+    expect(classifyLookup(raw(200, lookupBody('Completed', { total_amount: undefined })))).toMatchObject({
+      status: 'completed',
+      totalAmount: null,
+    });
   });
 });
 

@@ -1,15 +1,7 @@
 // Khalti's documented answers and failures, through the endpoint: what each one makes us answer.
 import { MemoryStore } from '../../lib';
 import { createShop } from '../helpers/app';
-import {
-  INVALID_KEY,
-  MISSING_KEY,
-  nockStatus,
-  nockVerify,
-  STATUS_BODIES,
-  TOKEN,
-  verifySuccess,
-} from '../fixtures/khalti';
+import { INVALID_KEY, MISSING_KEY, nockStatus, nockVerify, STATUS_BODIES, TOKEN, verifySuccess } from '../fixtures/khalti';
 
 const BODY = { token: TOKEN, amount: 1000, orderId: 'A-17' };
 

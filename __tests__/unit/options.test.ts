@@ -104,7 +104,8 @@ describe('khaltiVerifier options', () => {
     const error = startupError(valid());
     expect(error.code).toBe('store_required');
     expect(error.message).toContain('`store`');
-    for (const store of ['SqliteStore', 'PostgresStore', 'RedisStore', 'khalti-express/stores/sqlite']) expect(error.message).toContain(store);
+    for (const store of ['SqliteStore', 'PostgresStore', 'RedisStore', 'khalti-express/stores/sqlite'])
+      expect(error.message).toContain(store);
     expect(() => khaltiVerifier({ ...valid(), store: new MemoryStore() })).not.toThrow();
     process.env.NODE_ENV = 'development';
     expect(() => khaltiVerifier(valid())).not.toThrow();

@@ -64,9 +64,14 @@ describe('body validation (property-based)', () => {
       fc.asyncProperty(bodies, fc.boolean(), async (body, asForm) => {
         const before = shop.expectedAmountCalls.length;
         const sendable = asForm
-          ? Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)]))
+          ? Object.fromEntries(
+              Object.entries(body).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)]),
+            )
           : body;
-        const response = await request(shop.app).post('/khalti/verify').type(asForm ? 'form' : 'json').send(sendable);
+        const response = await request(shop.app)
+          .post('/khalti/verify')
+          .type(asForm ? 'form' : 'json')
+          .send(sendable);
         expect([400, 404]).toContain(response.status);
         expect(response.body.ok).toBe(false);
         const reached = shop.expectedAmountCalls.length > before;

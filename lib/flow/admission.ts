@@ -64,7 +64,10 @@ export class Admission {
     const settled = work()
       .catch((error: unknown) => {
         // Unreachable by design (every step catches its own failures); fail closed if it happens anyway.
-        this.#log('error', 'unexpected error during verification; failing closed', { ...keyFields(input.key), error: describeError(error) });
+        this.#log('error', 'unexpected error during verification; failing closed', {
+          ...keyFields(input.key),
+          error: describeError(error),
+        });
         return new Failure(new KhaltiError('internal_error'), report);
       })
       .finally(() => {

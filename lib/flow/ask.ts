@@ -23,13 +23,18 @@ export async function askWidget<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>,
     if (decision.kind !== 'ask_status') return logged(deps, attempt, decision, verified);
     timedOut = decision.timedOut;
     if (verified.kind === 'unavailable') {
-      deps.log('warn', 'Khalti verify gave no usable answer; asking the status API', { token, reason: verified.reason, httpStatus: verified.httpStatus });
+      deps.log('warn', 'Khalti verify gave no usable answer; asking the status API', {
+        token,
+        reason: verified.reason,
+        httpStatus: verified.httpStatus,
+      });
     }
   }
   for (;;) {
     const status = await deps.client.status(token, amount, options);
     const decision = decideStatus(status, amount);
-    if (decision.kind !== 'verify_again') return logged(deps, attempt, decision.kind === 'unknown' ? { ...decision, timedOut: timedOut || decision.timedOut } : decision);
+    if (decision.kind !== 'verify_again')
+      return logged(deps, attempt, decision.kind === 'unknown' ? { ...decision, timedOut: timedOut || decision.timedOut } : decision);
     if (verifiedAgain) return logged(deps, attempt, { kind: 'unknown', timedOut, why: { kind: 'still_confirmed' } });
     verifiedAgain = true;
     const verified = await deps.client.verify(token, amount, options);
@@ -47,7 +52,8 @@ export async function askLookup<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>,
 /** `decision`, after logging what it means for an operator. */
 function logged<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, decision: Decision, verified?: VerifyOutcome): Decision {
   if (decision.kind === 'unknown') logUnknown(deps, attempt, decision.why);
-  else if (verified?.kind === 'rejected') deps.log('warn', 'Khalti rejected the payment token', { token: attempt.key, httpStatus: verified.httpStatus });
+  else if (verified?.kind === 'rejected')
+    deps.log('warn', 'Khalti rejected the payment token', { token: attempt.key, httpStatus: verified.httpStatus });
   return decision;
 }
 
@@ -57,7 +63,8 @@ function logUnknown<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, why: Unknow
     case 'auth_failed':
       deps.log(
         'error',
-        'configuration error: Khalti rejected our secret key (not the payment token). Check `secretKey` and that `baseUrl` matches it (test keys work on the sandbox host only)',
+        'configuration error: Khalti rejected our secret key (not the payment token). Check `secretKey` and that ' +
+          '`baseUrl` matches it (test keys work on the sandbox host only)',
         { httpStatus: why.httpStatus, detail: why.detail },
       );
       return;
@@ -68,6 +75,9 @@ function logUnknown<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, why: Unknow
       deps.log('warn', 'Khalti status still says Confirmed after verifying again; outcome unknown', api);
       return;
     case 'unavailable':
-      deps.log('warn', `Khalti ${'pidx' in api ? 'lookup' : 'status API'} gave no usable answer; outcome unknown`, { ...api, reason: why.reason });
+      deps.log('warn', `Khalti ${'pidx' in api ? 'lookup' : 'status API'} gave no usable answer; outcome unknown`, {
+        ...api,
+        reason: why.reason,
+      });
   }
 }

@@ -26,7 +26,12 @@ export interface Attempt<Req> extends PaymentInput {
 }
 
 /** A failure of this attempt, reporting what the attempt knows plus `extra`. */
-export function attemptFailure<Req>(attempt: Attempt<Req>, code: VerifyErrorCode, extra: FailureReport = {}, init: KhaltiErrorInit = {}): Failure {
+export function attemptFailure<Req>(
+  attempt: Attempt<Req>,
+  code: VerifyErrorCode,
+  extra: FailureReport = {},
+  init: KhaltiErrorInit = {},
+): Failure {
   return failure(code, { ...attempt.report, ...extra }, init);
 }
 

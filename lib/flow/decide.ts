@@ -53,7 +53,11 @@ export function decideVerify(outcome: VerifyOutcome): Decision | { kind: 'ask_st
 export function decideStatus(outcome: StatusOutcome, paidAmount: number): Decision | { kind: 'verify_again' } {
   if (outcome.kind === 'auth_failed') return authFailed(outcome.httpStatus, outcome.detail);
   if (outcome.kind === 'unavailable') {
-    const why: UnknownWhy = { kind: 'unavailable', reason: outcome.reason, ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }) };
+    const why: UnknownWhy = {
+      kind: 'unavailable',
+      reason: outcome.reason,
+      ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+    };
     return { kind: 'unknown', timedOut: outcome.reason === 'timeout', why };
   }
   switch (outcome.state) {
@@ -79,7 +83,11 @@ export function decideLookup(outcome: LookupOutcome): Decision {
     case 'auth_failed':
       return authFailed(outcome.httpStatus, outcome.detail);
     case 'unavailable': {
-      const why: UnknownWhy = { kind: 'unavailable', reason: outcome.reason, ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }) };
+      const why: UnknownWhy = {
+        kind: 'unavailable',
+        reason: outcome.reason,
+        ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+      };
       return { kind: 'unknown', timedOut: outcome.reason === 'timeout', why };
     }
     case 'not_found':

@@ -9,7 +9,12 @@ import type { Config } from '../options';
  * answer (`order_not_found` for null/undefined, `internal_error` if it threw or returned nonsense).
  * `req` is `undefined` when `reconcile()` asks.
  */
-export async function askExpectedAmount<Req>(config: Config<Req>, log: Log, orderId: string, req: Req | undefined): Promise<number | KhaltiError> {
+export async function askExpectedAmount<Req>(
+  config: Config<Req>,
+  log: Log,
+  orderId: string,
+  req: Req | undefined,
+): Promise<number | KhaltiError> {
   let expected: unknown;
   try {
     expected = await config.expectedAmount(orderId, req);

@@ -58,23 +58,39 @@ async function reconcileOne<Req>(deps: FlowDeps<Req>, pacer: Pacer, record: Paym
   const expected = record.state === 'verified' ? record.amount : await askExpectedAmount(deps.config, deps.log, record.orderId, undefined);
   if (expected instanceof KhaltiError) {
     summary.unsettled += 1;
-    deps.log('error', 'reconcile could not price the order (expectedAmount(orderId, undefined) gave no price); the payment stays unsettled', {
-      ...keyFields(record.token),
-      orderId: record.orderId,
-      code: expected.code,
-    });
+    deps.log(
+      'error',
+      'reconcile could not price the order (expectedAmount(orderId, undefined) gave no price); the payment stays unsettled',
+      {
+        ...keyFields(record.token),
+        orderId: record.orderId,
+        code: expected.code,
+      },
+    );
     return;
   }
   const input = { key: record.token, orderId: record.orderId, amount: record.amount };
-  const report = { ...(key.kind === 'pidx' ? { pidx: key.pidx } : { token: key.token }), orderId: record.orderId, amount: record.amount, expectedAmount: expected };
+  const report = {
+    ...(key.kind === 'pidx' ? { pidx: key.pidx } : { token: key.token }),
+    orderId: record.orderId,
+    amount: record.amount,
+    expectedAmount: expected,
+  };
   const result = await claimAndSettle(deps, pacer, input, expected, undefined, report);
   if (!(result instanceof Failure)) {
     if (!result.replayed) summary.fulfilled += 1;
-  } else if ((result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') && (await ended(deps, record.token))) {
+  } else if (
+    (result.error.code === 'payment_rejected' || result.error.code === 'payment_not_completed') &&
+    (await ended(deps, record.token))
+  ) {
     summary.released += 1;
   } else {
     summary.unsettled += 1;
-    deps.log('warn', 'reconcile could not settle a payment yet', { ...keyFields(record.token), orderId: record.orderId, code: result.error.code });
+    deps.log('warn', 'reconcile could not settle a payment yet', {
+      ...keyFields(record.token),
+      orderId: record.orderId,
+      code: result.error.code,
+    });
   }
 }
 

@@ -71,7 +71,11 @@ export async function fulfil<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, pa
   try {
     returned = await settleWithin(hook, config.fulfilmentTimeoutMs);
   } catch (error) {
-    log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', { ...keyFields(key), orderId, error: describeError(error) });
+    log('error', 'onVerified threw; the payment stays verified and the next retry fulfils it', {
+      ...keyFields(key),
+      orderId,
+      error: describeError(error),
+    });
     await store.endLease(key, owner, Date.now());
     return attemptFailure(attempt, 'fulfilment_failed', { khalti: payment.khalti });
   }
@@ -96,7 +100,12 @@ export async function fulfil<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, pa
 }
 
 /** Record fulfilment: the 200 body, with what `onVerified` returned as `data`. */
-async function recordFulfilment<Req>(deps: FlowDeps<Req>, attempt: Attempt<Req>, payment: Payment, returned: unknown): Promise<SuccessBody> {
+async function recordFulfilment<Req>(
+  deps: FlowDeps<Req>,
+  attempt: Attempt<Req>,
+  payment: Payment,
+  returned: unknown,
+): Promise<SuccessBody> {
   const data = plainData(deps, returned);
   const pidx = pidxOf(attempt.key);
   const body: SuccessBody = {

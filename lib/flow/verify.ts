@@ -108,7 +108,11 @@ export class VerificationFlow<Req> {
     const known: FailureReport = { ...report, orderId: record.orderId };
     const expected = await this.#price(record.orderId, req, known);
     if (expected instanceof Failure) return expected;
-    return this.#admitted({ key, orderId: record.orderId, amount: expected }, expected, req, { ...known, amount: expected, expectedAmount: expected });
+    return this.#admitted({ key, orderId: record.orderId, amount: expected }, expected, req, {
+      ...known,
+      amount: expected,
+      expectedAmount: expected,
+    });
   }
 
   /** The order's price, or the failure to answer (reporting `report`) when the app gives none. */
@@ -117,7 +121,12 @@ export class VerificationFlow<Req> {
     return expected instanceof KhaltiError ? new Failure(expected, report) : expected;
   }
 
-  #admitted(input: { key: string; orderId: string; amount: number }, expected: number, req: Req, report: FailureReport): Promise<Step<SuccessBody>> {
+  #admitted(
+    input: { key: string; orderId: string; amount: number },
+    expected: number,
+    req: Req,
+    report: FailureReport,
+  ): Promise<Step<SuccessBody>> {
     return this.admission.admit(input, report, () => claimAndSettle(this.#deps, this.admission.pacer, input, expected, req, report));
   }
 }

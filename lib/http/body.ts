@@ -14,7 +14,13 @@ const requireFormOrJson: RequestHandler = (req, res, next) => {
   if (type) return next();
   const empty = type === null || (req.headers['content-type'] === undefined && req.headers['content-length'] === '0');
   if (empty) return sendError(res, new KhaltiError('invalid_request', { details: ['body'] }));
-  sendError(res, new KhaltiError('invalid_request', { statusCode: 415, message: 'Send the body as application/json or application/x-www-form-urlencoded.' }));
+  sendError(
+    res,
+    new KhaltiError('invalid_request', {
+      statusCode: 415,
+      message: 'Send the body as application/json or application/x-www-form-urlencoded.',
+    }),
+  );
 };
 
 /** The content-type gate and the two parsers, limited to `bodyLimit` bytes (whether or not the app parsed the body). */

@@ -16,7 +16,6 @@ import { refuseWhenFull } from './overload';
 import { redirectCheck } from './redirect';
 import { sendError } from './respond';
 
-
 export function mountEpayment<Req extends Request>(
   router: Router,
   config: Config<Req> & { epayment: NonNullable<Config<Req>['epayment']> },
@@ -43,7 +42,11 @@ export function mountEpayment<Req extends Request>(
       return sendError(res, new KhaltiError('internal_error'));
     }
     if (!isSafeRedirect(location)) {
-      log('error', 'successUrl or failureUrl gave a target off the shop’s origin (or scheme-relative); not redirecting. Encode the order id (encodeURIComponent) or list the origin in epayment.redirectOrigins');
+      log(
+        'error',
+        'successUrl or failureUrl gave a target off the shop’s origin (or scheme-relative); not redirecting. Encode the ' +
+          'order id (encodeURIComponent) or list the origin in epayment.redirectOrigins',
+      );
       return sendError(res, new KhaltiError('internal_error'));
     }
     res.set('Cache-Control', 'no-store').redirect(302, location);

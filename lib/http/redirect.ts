@@ -6,7 +6,11 @@
  * customer's browser resolves a `Location` (against `returnUrl`), so `//evil.example`, `/\evil.example`
  * and `https://evil.example` are all refused.
  */
-export function redirectCheck(epayment: { returnUrl: string; websiteUrl: string; redirectOrigins?: string[] }): (target: unknown) => target is string {
+export function redirectCheck(epayment: {
+  returnUrl: string;
+  websiteUrl: string;
+  redirectOrigins?: string[];
+}): (target: unknown) => target is string {
   const allowed = new Set([epayment.returnUrl, epayment.websiteUrl, ...(epayment.redirectOrigins ?? [])].map((url) => new URL(url).origin));
   return (target): target is string => {
     if (typeof target !== 'string' || target === '') return false;

@@ -7,7 +7,13 @@ import { handle } from './adapter';
 import { bodyErrorHandler, bodyParsers } from './body';
 import { refuseWhenFull } from './overload';
 
-export function mountVerify<Req extends Request>(router: Router, path: string, bodyLimit: number, flow: VerificationFlow<Req>, log: Log): void {
+export function mountVerify<Req extends Request>(
+  router: Router,
+  path: string,
+  bodyLimit: number,
+  flow: VerificationFlow<Req>,
+  log: Log,
+): void {
   const verify = handle(log, 'verify', (req) => flow.run(req.body, req as Req));
   router.post(path, refuseWhenFull(flow.admission), ...bodyParsers(bodyLimit), verify, bodyErrorHandler(log));
 }

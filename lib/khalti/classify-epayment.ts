@@ -17,7 +17,14 @@ export interface EpaymentInitiateRequest {
 }
 
 export type InitiateOutcome =
-  | { kind: 'initiated'; pidx: string; paymentUrl: string; expiresAt: string | null; expiresIn: number | null; body: Record<string, unknown> }
+  | {
+      kind: 'initiated';
+      pidx: string;
+      paymentUrl: string;
+      expiresAt: string | null;
+      expiresIn: number | null;
+      body: Record<string, unknown>;
+    }
   /** Khalti refused the request's fields: `fields` maps each field to Khalti's messages. */
   | { kind: 'invalid'; httpStatus: number; fields: Record<string, string[]>; body: Record<string, unknown> | null }
   | AuthFailed
@@ -29,14 +36,7 @@ export type InitiateOutcome =
  * `partially_refunded` never fulfil.
  */
 export type LookupStatus =
-  | 'completed'
-  | 'pending'
-  | 'initiated'
-  | 'refunded'
-  | 'partially_refunded'
-  | 'expired'
-  | 'user_canceled'
-  | 'unknown';
+  'completed' | 'pending' | 'initiated' | 'refunded' | 'partially_refunded' | 'expired' | 'user_canceled' | 'unknown';
 
 export type LookupOutcome =
   | {
@@ -67,7 +67,14 @@ const STATUSES: Readonly<Record<string, LookupStatus>> = {
 /** Khalti's status string → ours, case- and spacing-insensitively; anything new is `unknown` (hold). */
 export function normalizeLookupStatus(value: unknown): LookupStatus {
   if (typeof value !== 'string') return 'unknown';
-  return STATUSES[value.trim().toLowerCase().replace(/[\s_]+/g, ' ')] ?? 'unknown';
+  return (
+    STATUSES[
+      value
+        .trim()
+        .toLowerCase()
+        .replace(/[\s_]+/g, ' ')
+    ] ?? 'unknown'
+  );
 }
 
 /** Field messages of a validation error body: every `field: [messages]` entry. */
@@ -87,7 +94,13 @@ export function classifyInitiate(response: RawResponse): InitiateOutcome {
   if (isServerTrouble(response.status)) return { kind: 'unavailable', reason: 'server_error', httpStatus: response.status };
   if (response.status >= 400) return { kind: 'invalid', httpStatus: response.status, fields: fieldErrors(body), body };
   const { pidx, payment_url: paymentUrl, expires_at: expiresAt, expires_in: expiresIn } = body ?? {};
-  if (response.status !== 200 || typeof pidx !== 'string' || pidx === '' || typeof paymentUrl !== 'string' || !/^https?:\/\//.test(paymentUrl)) {
+  if (
+    response.status !== 200 ||
+    typeof pidx !== 'string' ||
+    pidx === '' ||
+    typeof paymentUrl !== 'string' ||
+    !/^https?:\/\//.test(paymentUrl)
+  ) {
     return { kind: 'unavailable', reason: 'bad_response', httpStatus: response.status };
   }
   return {
@@ -114,7 +127,14 @@ export function classifyLookup(response: RawResponse): LookupOutcome {
   if (body !== null && typeof body.status === 'string' && typeof body.pidx === 'string') {
     const totalAmount = Number.isSafeInteger(body.total_amount) ? (body.total_amount as number) : null;
     const transactionId = typeof body.transaction_id === 'string' && body.transaction_id !== '' ? body.transaction_id : null;
-    return { kind: 'status', status: normalizeLookupStatus(body.status), totalAmount, transactionId, refunded: body.refunded === true, body };
+    return {
+      kind: 'status',
+      status: normalizeLookupStatus(body.status),
+      totalAmount,
+      transactionId,
+      refunded: body.refunded === true,
+      body,
+    };
   }
   // Only Khalti's own JSON "Not found." body means "no such pidx". An HTML 404 from a proxy or a bad
   // deploy, or any other error body, is no decision about the payment: outcome unknown.

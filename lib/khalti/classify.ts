@@ -29,14 +29,7 @@ export type VerifyOutcome =
   | Unavailable;
 
 /** States of `GET /api/v2/payment/status/`, spelled as Khalti spells them. */
-export type PaymentStatusState =
-  | 'Complete'
-  | 'Confirmed'
-  | 'Initiated'
-  | 'Failed'
-  | 'Error'
-  | 'Refunded'
-  | 'Partially refunded';
+export type PaymentStatusState = 'Complete' | 'Confirmed' | 'Initiated' | 'Failed' | 'Error' | 'Refunded' | 'Partially refunded';
 
 const STATUS_STATES: readonly PaymentStatusState[] = [
   'Complete',
@@ -48,10 +41,7 @@ const STATUS_STATES: readonly PaymentStatusState[] = [
   'Partially refunded',
 ];
 
-export type StatusOutcome =
-  | { kind: 'status'; state: PaymentStatusState; body: Record<string, unknown> }
-  | AuthFailed
-  | Unavailable;
+export type StatusOutcome = { kind: 'status'; state: PaymentStatusState; body: Record<string, unknown> } | AuthFailed | Unavailable;
 
 /** A raw HTTP answer: status code and the body text (at most the client's size limit). */
 export interface RawResponse {

@@ -4,17 +4,23 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import Joi from 'joi';
+import { classifyStatus, classifyVerify, type RawResponse, type StatusOutcome, type Unavailable, type VerifyOutcome } from './classify';
 import {
-  classifyStatus,
-  classifyVerify,
-  type RawResponse,
-  type StatusOutcome,
-  type Unavailable,
-  type VerifyOutcome,
-} from './classify';
-import { classifyInitiate, classifyLookup, type EpaymentInitiateRequest, type InitiateOutcome, type LookupOutcome } from './classify-epayment';
+  classifyInitiate,
+  classifyLookup,
+  type EpaymentInitiateRequest,
+  type InitiateOutcome,
+  type LookupOutcome,
+} from './classify-epayment';
 import type { CallOptions, KhaltiApi } from './api';
-import { CLIENT_OPTION_HINTS, CLIENT_OPTION_SCHEMAS, DEFAULT_BASE_URL, DEFAULT_RETRY_BASE_MS, DEFAULT_TIMEOUT_MS, type KhaltiClientOptions } from './options';
+import {
+  CLIENT_OPTION_HINTS,
+  CLIENT_OPTION_SCHEMAS,
+  DEFAULT_BASE_URL,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type KhaltiClientOptions,
+} from './options';
 import { validateOptions } from '../validate-options';
 
 /** Khalti answers are small; anything larger is refused unread. */
@@ -137,12 +143,7 @@ export class KhaltiClient implements KhaltiApi {
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
-  async #send(
-    method: 'GET' | 'POST',
-    path: string,
-    payload: object,
-    deadline: number | undefined,
-  ): Promise<RawResponse | Unavailable> {
+  async #send(method: 'GET' | 'POST', path: string, payload: object, deadline: number | undefined): Promise<RawResponse | Unavailable> {
     const timeout = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - Date.now());
     if (timeout < MIN_CALL_MS) return { kind: 'unavailable', reason: 'timeout' };
     try {

@@ -34,7 +34,15 @@ function freshToken(label: string): string {
 }
 
 function claimInput(overrides: Partial<ClaimInput> = {}): ClaimInput {
-  return { token: freshToken('tok'), orderId: freshToken('order'), amount: 1000, owner: freshToken('owner'), now: T0, leaseMs: LEASE, ...overrides };
+  return {
+    token: freshToken('tok'),
+    orderId: freshToken('order'),
+    amount: 1000,
+    owner: freshToken('owner'),
+    now: T0,
+    leaseMs: LEASE,
+    ...overrides,
+  };
 }
 
 /**
@@ -130,7 +138,14 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         assert.deepEqual(record?.khalti, khalti);
         assert.equal(record?.owner, input.owner, 'verified keeps the lease');
 
-        const response = { ok: true, orderId: input.orderId, amount: 1000, transactionId: 'idx-1', replayed: false, data: { receipt: 'R-1' } };
+        const response = {
+          ok: true,
+          orderId: input.orderId,
+          amount: 1000,
+          transactionId: 'idx-1',
+          replayed: false,
+          data: { receipt: 'R-1' },
+        };
         assert.equal(await store.markFulfilled(input.token, input.owner, response, T0 + 6), true);
         record = await store.get(input.token);
         assert.equal(record?.state, 'fulfilled');
@@ -178,7 +193,12 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         await store.claim(input);
         const khalti = { idx: 'idx-9', amount: 999 };
         assert.equal(
-          await store.markUnfulfillable(input.token, input.owner, { transactionId: 'idx-9', khalti, now: T0 + 1, failureCode: 'amount_mismatch' }),
+          await store.markUnfulfillable(input.token, input.owner, {
+            transactionId: 'idx-9',
+            khalti,
+            now: T0 + 1,
+            failureCode: 'amount_mismatch',
+          }),
           true,
         );
         const again = await store.claim({ ...input, owner: freshToken('owner'), now: T0 + 10 * LEASE });
@@ -196,7 +216,10 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         await store.endLease(first.token, first.owner, T0 + 1);
         await store.claim({ ...second, now: T0 + 2 });
         await store.claim({ ...first, owner: freshToken('owner'), now: T0 + 3 }).then((r) => assert.equal(r.status, 'busy'));
-        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-b', khalti: null, now: T0 + 4 }), 'verified');
+        assert.equal(
+          await store.markVerified(second.token, second.owner, { transactionId: 'idx-b', khalti: null, now: T0 + 4 }),
+          'verified',
+        );
         // The first token's claim was taken over after its lease ended, and Khalti confirmed it too.
         const takeover = { ...first, owner: freshToken('owner'), now: T0 + 3 * LEASE };
         await store.endLease(second.token, second.owner, T0 + 5);
@@ -209,7 +232,10 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         await store.claim(first);
         const second = claimInput({ orderId: first.orderId, now: T0 + LEASE + 1 });
         assert.equal((await store.claim(second)).status, 'claimed', 'an expired claim does not block the order');
-        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-2', khalti: null, now: T0 + LEASE + 2 }), 'verified');
+        assert.equal(
+          await store.markVerified(second.token, second.owner, { transactionId: 'idx-2', khalti: null, now: T0 + LEASE + 2 }),
+          'verified',
+        );
         assert.equal(
           await store.markVerified(first.token, first.owner, { transactionId: 'idx-1', khalti: { idx: 'idx-1' }, now: T0 + LEASE + 3 }),
           'order_conflict',
@@ -235,7 +261,10 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         // A live claim on another token of the order still makes it busy, flag or not.
         const third = claimInput({ token: `pidx:${freshToken('third')}`, orderId: paid.orderId, now: T0 + 3 });
         assert.equal((await store.claim({ ...third, evenIfOrderPaid: true })).status, 'busy');
-        assert.equal(await store.markVerified(second.token, second.owner, { transactionId: 'idx-s', khalti: { idx: 'idx-s' }, now: T0 + 4 }), 'order_conflict');
+        assert.equal(
+          await store.markVerified(second.token, second.owner, { transactionId: 'idx-s', khalti: { idx: 'idx-s' }, now: T0 + 4 }),
+          'order_conflict',
+        );
         const record = await store.get(second.token);
         assert.equal(record?.state, 'unfulfillable');
         assert.equal(record?.failureCode, 'order_already_paid');
@@ -247,9 +276,19 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
       withStore('declines a claimed record for good: kept, final, answered with its code, never stale', async (store) => {
         const input = claimInput({ token: `pidx:${freshToken('declined')}` });
         await store.claim(input);
-        assert.equal(await store.markDeclined(input.token, freshToken('stranger'), { failureCode: 'payment_not_completed', khalti: null, now: T0 + 1 }), false);
+        assert.equal(
+          await store.markDeclined(input.token, freshToken('stranger'), {
+            failureCode: 'payment_not_completed',
+            khalti: null,
+            now: T0 + 1,
+          }),
+          false,
+        );
         const khalti = { pidx: input.token, status: 'Expired' };
-        assert.equal(await store.markDeclined(input.token, input.owner, { failureCode: 'payment_not_completed', khalti, now: T0 + 1 }), true);
+        assert.equal(
+          await store.markDeclined(input.token, input.owner, { failureCode: 'payment_not_completed', khalti, now: T0 + 1 }),
+          true,
+        );
         const record = await store.get(input.token);
         assert.equal(record?.state, 'declined');
         assert.equal(record?.failureCode, 'payment_not_completed');
@@ -258,7 +297,10 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         assert.equal(record?.leaseUntil, 0);
         const again = await store.claim({ ...input, owner: freshToken('owner'), now: T0 + 10 * LEASE });
         assert.equal(again.status, 'declined');
-        assert.equal((await store.listStale(T0 + 10 * LEASE, 1000)).some((r) => r.token === input.token), false);
+        assert.equal(
+          (await store.listStale(T0 + 10 * LEASE, 1000)).some((r) => r.token === input.token),
+          false,
+        );
         assert.equal(await store.release(input.token, input.owner), false);
         // A declined payment does not block the order: another token may pay it.
         const other = claimInput({ orderId: input.orderId, now: T0 + 2 });
@@ -270,7 +312,10 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         const input = claimInput();
         await store.claim(input);
         await store.markVerified(input.token, input.owner, { transactionId: 'idx-v', khalti: null, now: T0 + 1 });
-        assert.equal(await store.markDeclined(input.token, input.owner, { failureCode: 'payment_rejected', khalti: null, now: T0 + 2 }), false);
+        assert.equal(
+          await store.markDeclined(input.token, input.owner, { failureCode: 'payment_rejected', khalti: null, now: T0 + 2 }),
+          false,
+        );
         assert.equal((await store.get(input.token))?.state, 'verified');
       });
     });
@@ -319,10 +364,19 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         const mine = new Set([stuckClaim.token, stuckVerified.token, live.token, done.token]);
         // Array.from: a native driver may hand back arrays of another realm, which strict equality rejects.
         const stale = Array.from(await store.listStale(T0 + 10, 1000)).filter((r) => mine.has(r.token));
-        assert.deepEqual(stale.map((r) => r.token), [stuckClaim.token, stuckVerified.token]);
-        assert.deepEqual(stale.map((r) => r.state), ['claimed', 'verified']);
+        assert.deepEqual(
+          stale.map((r) => r.token),
+          [stuckClaim.token, stuckVerified.token],
+        );
+        assert.deepEqual(
+          stale.map((r) => r.state),
+          ['claimed', 'verified'],
+        );
         const later = Array.from(await store.listStale(T0 + LEASE + 10, 1000)).filter((r) => mine.has(r.token));
-        assert.deepEqual(later.map((r) => r.token), [stuckClaim.token, stuckVerified.token, live.token]);
+        assert.deepEqual(
+          later.map((r) => r.token),
+          [stuckClaim.token, stuckVerified.token, live.token],
+        );
         assert.ok((await store.listStale(T0 + LEASE + 10, 1)).length <= 1);
       });
     });
@@ -332,9 +386,7 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         '100 parallel claims of one token: exactly one wins',
         async (store) => {
           const base = claimInput();
-          const results = await Promise.all(
-            Array.from({ length: 100 }, () => store.claim({ ...base, owner: freshToken('owner') })),
-          );
+          const results = await Promise.all(Array.from({ length: 100 }, () => store.claim({ ...base, owner: freshToken('owner') })));
           const winners = results.filter((r) => r.status === 'claimed');
           assert.equal(winners.length, 1);
           assert.equal(results.filter((r) => r.status === 'busy').length, 99);

@@ -1,14 +1,6 @@
 // MemoryStore: the process-local ledger, for development, tests and single-process demos.
 
-import type {
-  ClaimInput,
-  ClaimResult,
-  DeclinedInput,
-  LedgerStore,
-  MarkVerifiedResult,
-  PaymentRecord,
-  VerifiedInput,
-} from './store';
+import type { ClaimInput, ClaimResult, DeclinedInput, LedgerStore, MarkVerifiedResult, PaymentRecord, VerifiedInput } from './store';
 import { claimed, decideClaim, FINAL_STATES, newClaim, PAID_STATES, takenOver } from './rules';
 
 /** Records a MemoryStore holds before it evicts settled ones. Defaults `maxRecords`. */
@@ -40,7 +32,8 @@ export class MemoryStore implements LedgerStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxRecords = options.maxRecords ?? DEFAULT_MEMORY_MAX_RECORDS;
-    if (!Number.isSafeInteger(this.maxRecords) || this.maxRecords < 1) throw new Error('MemoryStore: `maxRecords` must be a positive whole number');
+    if (!Number.isSafeInteger(this.maxRecords) || this.maxRecords < 1)
+      throw new Error('MemoryStore: `maxRecords` must be a positive whole number');
     this.#warn = options.warn ?? ((message) => console.warn(message));
   }
 
@@ -80,11 +73,7 @@ export class MemoryStore implements LedgerStore {
     return true;
   }
 
-  async markUnfulfillable(
-    token: string,
-    owner: string,
-    input: VerifiedInput & { failureCode: string },
-  ): Promise<boolean> {
+  async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return false;
     Object.assign(record, {
@@ -102,7 +91,14 @@ export class MemoryStore implements LedgerStore {
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return false;
-    Object.assign(record, { state: 'declined', failureCode: input.failureCode, khalti: toText(input.khalti), owner: null, leaseUntil: 0, updatedAt: input.now });
+    Object.assign(record, {
+      state: 'declined',
+      failureCode: input.failureCode,
+      khalti: toText(input.khalti),
+      owner: null,
+      leaseUntil: 0,
+      updatedAt: input.now,
+    });
     return true;
   }
 
@@ -143,7 +139,8 @@ export class MemoryStore implements LedgerStore {
       if (!this.#warned) {
         this.#warned = true;
         this.#warn(
-          `khalti-express: MemoryStore reached maxRecords (${this.maxRecords}) and now evicts its oldest settled payments; an evicted token could be used again. Use a durable store (SqliteStore, PostgresStore, RedisStore).`,
+          `khalti-express: MemoryStore reached maxRecords (${this.maxRecords}) and now evicts its oldest settled payments; ` +
+            'an evicted token could be used again. Use a durable store (SqliteStore, PostgresStore, RedisStore).',
         );
       }
       this.#forget(record);

@@ -28,7 +28,8 @@ export function decideClaim(existing: PaymentRecord | null, sameOrder: readonly 
   }
   for (const other of sameOrder) {
     if (other.token === input.token) continue;
-    if (PAID_STATES.has(other.state) && !input.evenIfOrderPaid) return { kind: 'answer', result: { status: 'order_conflict', record: other } };
+    if (PAID_STATES.has(other.state) && !input.evenIfOrderPaid)
+      return { kind: 'answer', result: { status: 'order_conflict', record: other } };
     if (other.state === 'claimed' && other.leaseUntil > input.now) return { kind: 'answer', result: { status: 'busy', record: other } };
   }
   return existing ? { kind: 'takeover' } : { kind: 'insert' };

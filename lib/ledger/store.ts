@@ -120,7 +120,17 @@ export interface LedgerStore {
   close?(): Promise<void>;
 }
 
-export const STORE_METHODS = ['claim', 'markVerified', 'markFulfilled', 'markUnfulfillable', 'markDeclined', 'release', 'endLease', 'get', 'listStale'] as const;
+export const STORE_METHODS = [
+  'claim',
+  'markVerified',
+  'markFulfilled',
+  'markUnfulfillable',
+  'markDeclined',
+  'release',
+  'endLease',
+  'get',
+  'listStale',
+] as const;
 
 /** The names of required store methods that `value` lacks (empty when it is a usable store). */
 export function missingStoreMethods(value: unknown): string[] {

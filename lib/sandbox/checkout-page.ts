@@ -43,12 +43,12 @@ export function checkoutPage(params: CheckoutParams): string {
   <p class="hint">Test Khalti IDs ${TEST_MOBILES[0]}–${TEST_MOBILES[TEST_MOBILES.length - 1]}, MPIN ${TEST_MPIN}, OTP ${TEST_OTP}.</p>`,
     `<script>
 const config = ${scriptJson({
-    public_key: params.publicKey,
-    amount: Number(params.amount),
-    product_identity: params.productIdentity,
-    product_name: params.productName,
-    product_url: params.productUrl,
-  })};
+      public_key: params.publicKey,
+      amount: Number(params.amount),
+      product_identity: params.productIdentity,
+      product_name: params.productName,
+      product_url: params.productUrl,
+    })};
 const error = document.getElementById('error');
 let pin = '';
 let token = '';

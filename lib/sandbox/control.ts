@@ -15,7 +15,8 @@ export function controlApi(context: SandboxContext): Control {
   };
   return {
     pay(input) {
-      if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new Error('pay(): amount must be a positive whole number of paisa');
+      if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
+        throw new Error('pay(): amount must be a positive whole number of paisa');
       const payment = book.create(input);
       return { token: payment.token, idx: payment.idx };
     },
@@ -26,7 +27,13 @@ export function controlApi(context: SandboxContext): Control {
     completedTokens() {
       return book.tokensIn('Completed');
     },
-    epay({ amount, purchaseOrderId = 'sandbox-order', purchaseOrderName = 'Sandbox order', returnUrl: back = 'http://127.0.0.1/return', status }) {
+    epay({
+      amount,
+      purchaseOrderId = 'sandbox-order',
+      purchaseOrderName = 'Sandbox order',
+      returnUrl: back = 'http://127.0.0.1/return',
+      status,
+    }) {
       const payment = epayments.create({
         amount,
         purchase_order_id: purchaseOrderId,

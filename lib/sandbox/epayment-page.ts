@@ -19,9 +19,12 @@ export function epaymentPage(payment: SandboxEpayment, error = ''): string {
   </form>
   <form method="post" action="/epayment/cancel"><input type="hidden" name="pidx" value="${pidx}"><button type="submit" id="cancel" class="link">Cancel and go back</button></form>`
     : `<p id="status">This payment is ${escapeHtml(payment.status)}.</p>`;
-  return sandboxPage('Khalti sandbox payment', `  <h1>Pay Rs. ${rupees} to ${escapeHtml(new URL(payment.websiteUrl).host)}</h1>
+  return sandboxPage(
+    'Khalti sandbox payment',
+    `  <h1>Pay Rs. ${rupees} to ${escapeHtml(new URL(payment.websiteUrl).host)}</h1>
   <p>${escapeHtml(payment.purchaseOrderName)}</p>
   <p class="error" id="error" role="alert">${escapeHtml(error)}</p>
   ${form}
-  <p class="hint">Test Khalti IDs ${TEST_MOBILES[0]}–${TEST_MOBILES[TEST_MOBILES.length - 1]}, MPIN ${TEST_MPIN}, OTP ${TEST_OTP}.</p>`);
+  <p class="hint">Test Khalti IDs ${TEST_MOBILES[0]}–${TEST_MOBILES[TEST_MOBILES.length - 1]}, MPIN ${TEST_MPIN}, OTP ${TEST_OTP}.</p>`,
+  );
 }

@@ -62,7 +62,6 @@ export function initiateErrors(body: Record<string, unknown>): FieldErrors | und
   return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
-
 export class EpaymentBook {
   readonly #byPidx = new Map<string, SandboxEpayment>();
 

@@ -14,7 +14,11 @@ export type Query = Record<string, string | string[]>;
 export type Body = Record<string, unknown>;
 
 export const json = (status: number, body: unknown): Reply => ({ status, body });
-export const html = (status: number, text: string): Reply => ({ status, body: text, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+export const html = (status: number, text: string): Reply => ({
+  status,
+  body: text,
+  headers: { 'Content-Type': 'text/html; charset=utf-8' },
+});
 export const NOT_FOUND = json(404, { detail: 'Not found.' });
 
 export const MAX_BODY_BYTES = 64 * 1024;

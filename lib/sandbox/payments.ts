@@ -42,7 +42,6 @@ export function khaltiKey(prefix: 'test_secret_key' | 'test_public_key'): string
   return `${prefix}_${randomBytes(16).toString('hex')}`;
 }
 
-
 export interface NewPayment {
   amount: number;
   /** The token; a fresh Khalti-looking one unless given. */

@@ -24,15 +24,17 @@ interface Route {
   answer(context: SandboxContext, call: Call): Reply;
 }
 
-const ROUTES: ReadonlyMap<string, Route> = new Map(Object.entries({
-  '/api/v2/payment/verify/': { method: 'POST', secret: true, answer: (c, call) => verify(c, call.body ?? {}, call.fault) },
-  '/api/v2/payment/status/': { method: 'GET', secret: true, answer: (c, call) => status(c, call.query) },
-  '/api/v2/payment/initiate/': { method: 'POST', secret: false, answer: (c, call) => initiate(c, call.body ?? {}) },
-  '/api/v2/payment/confirm/': { method: 'POST', secret: false, answer: (c, call) => confirm(c, call.body ?? {}) },
-  '/api/v2/epayment/initiate/': { method: 'POST', secret: true, answer: (c, call) => epaymentInitiate(c, call.body ?? {}) },
-  '/api/v2/epayment/lookup/': { method: 'POST', secret: true, answer: (c, call) => epaymentLookup(c, String(call.body?.pidx ?? '')) },
-  '/api/v2/bank/': { method: 'GET', secret: false, answer: () => banks() },
-} satisfies Record<string, Route>));
+const ROUTES: ReadonlyMap<string, Route> = new Map(
+  Object.entries({
+    '/api/v2/payment/verify/': { method: 'POST', secret: true, answer: (c, call) => verify(c, call.body ?? {}, call.fault) },
+    '/api/v2/payment/status/': { method: 'GET', secret: true, answer: (c, call) => status(c, call.query) },
+    '/api/v2/payment/initiate/': { method: 'POST', secret: false, answer: (c, call) => initiate(c, call.body ?? {}) },
+    '/api/v2/payment/confirm/': { method: 'POST', secret: false, answer: (c, call) => confirm(c, call.body ?? {}) },
+    '/api/v2/epayment/initiate/': { method: 'POST', secret: true, answer: (c, call) => epaymentInitiate(c, call.body ?? {}) },
+    '/api/v2/epayment/lookup/': { method: 'POST', secret: true, answer: (c, call) => epaymentLookup(c, String(call.body?.pidx ?? '')) },
+    '/api/v2/bank/': { method: 'GET', secret: false, answer: () => banks() },
+  } satisfies Record<string, Route>),
+);
 
 /** The widget's client API is called from browsers; the server API is not (as at Khalti: no CORS). */
 export const CLIENT_API: ReadonlySet<string> = new Set(['/api/v2/payment/initiate/', '/api/v2/payment/confirm/', '/api/v2/bank/']);

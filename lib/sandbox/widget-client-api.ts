@@ -59,6 +59,13 @@ export function confirm(context: SandboxContext, body: Body): Reply {
 }
 
 export function banks(): Reply {
-  const page = { total_pages: 1, total_records: BANKS.length, next: null, previous: null, record_range: [1, BANKS.length], current_page: 1 };
+  const page = {
+    total_pages: 1,
+    total_records: BANKS.length,
+    next: null,
+    previous: null,
+    record_range: [1, BANKS.length],
+    current_page: 1,
+  };
   return json(200, { ...page, records: BANKS });
 }

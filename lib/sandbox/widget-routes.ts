@@ -35,7 +35,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.woff': 'font/woff',
   '.woff2': 'font/woff2',
 };
-const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': 'GET, POST, OPTIONS' };
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+};
 
 /**
  * Route a browser context so Khalti's widget runs offline against the sandbox:
@@ -57,10 +61,16 @@ export async function routeKhaltiWidget(context: RoutableLike, options: WidgetRo
     const file = new URL(route.request().url()).pathname.replace(/^\/KPG\/dist\/[^/]+\//, '');
     const full = path.join(dist, file);
     if (!full.startsWith(dist + path.sep) || !existsSync(full)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ status: 200, body: readFileSync(full), contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    return route.fulfill({
+      status: 200,
+      body: readFileSync(full),
+      contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    });
   });
   await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
-    route.request().url().includes('googleapis') ? route.fulfill({ status: 200, body: '', contentType: 'text/css' }) : route.fulfill({ status: 404, body: '' }),
+    route.request().url().includes('googleapis')
+      ? route.fulfill({ status: 200, body: '', contentType: 'text/css' })
+      : route.fulfill({ status: 404, body: '' }),
   );
   await context.route('https://khalti.com/**', async (route) => {
     const request = route.request();
@@ -72,7 +82,11 @@ export async function routeKhaltiWidget(context: RoutableLike, options: WidgetRo
       headers: type ? { 'content-type': type } : {},
       body: request.method() === 'GET' ? undefined : (request.postData() ?? undefined),
     });
-    return route.fulfill({ status: response.status, headers: { ...CORS, 'content-type': 'application/json' }, body: await response.text() });
+    return route.fulfill({
+      status: response.status,
+      headers: { ...CORS, 'content-type': 'application/json' },
+      body: await response.text(),
+    });
   });
   return { offHost };
 }
@@ -86,7 +100,9 @@ const WIDGET_ENTRY = 'khalti-checkout-web/dist/khalti-checkout.iffe.js';
 export function widgetDistFolder(widgetDist?: string, resolve: (id: string) => string = require.resolve): string {
   if (widgetDist !== undefined) {
     if (!existsSync(path.join(widgetDist, 'khalti-checkout.iffe.js'))) {
-      throw new Error(`routeKhaltiWidget: option \`widgetDist\` (${widgetDist}) holds no khalti-checkout.iffe.js; pass the \`dist/\` folder of khalti-checkout-web`);
+      throw new Error(
+        `routeKhaltiWidget: option \`widgetDist\` (${widgetDist}) holds no khalti-checkout.iffe.js; pass the \`dist/\` folder of khalti-checkout-web`,
+      );
     }
     return widgetDist;
   }

@@ -129,7 +129,11 @@ export class PostgresStore implements LedgerStore {
       }
       const record = existing ? takenOver(existing, input) : newClaim(input);
       if (existing) {
-        await this.#run('takeover', { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token }, client);
+        await this.#run(
+          'takeover',
+          { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token },
+          client,
+        );
       } else {
         const inserted = await this.#run('insert', { ...toRow(record) }, client);
         if (inserted.rowCount === 0) {
@@ -165,7 +169,14 @@ export class PostgresStore implements LedgerStore {
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const values = { token, owner, failureCode: input.failureCode, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
+    const values = {
+      token,
+      owner,
+      failureCode: input.failureCode,
+      transactionId: input.transactionId,
+      khalti: jsonText(input.khalti),
+      now: input.now,
+    };
     return (await this.#run('unfulfillable', values)).rowCount === 1;
   }
 

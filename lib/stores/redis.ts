@@ -152,7 +152,14 @@ export class RedisStore implements LedgerStore {
   }
 
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
-    const reply = await this.#redis.khxMarkDeclined(this.#key(token), this.#active, owner, input.failureCode, JSON.stringify(input.khalti ?? null), String(input.now));
+    const reply = await this.#redis.khxMarkDeclined(
+      this.#key(token),
+      this.#active,
+      owner,
+      input.failureCode,
+      JSON.stringify(input.khalti ?? null),
+      String(input.now),
+    );
     return reply === 1;
   }
 

@@ -65,7 +65,8 @@ export class SqliteStore implements LedgerStore {
     if (!TABLE_NAME.test(this.table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(this.table)}`);
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
     this.#synchronous = options.synchronous ?? 'full';
-    if (this.#synchronous !== 'full' && this.#synchronous !== 'normal') throw new Error('SqliteStore: `synchronous` must be "full" or "normal"');
+    if (this.#synchronous !== 'full' && this.#synchronous !== 'normal')
+      throw new Error('SqliteStore: `synchronous` must be "full" or "normal"');
   }
 
   /** The shared ledger statements, prepared; `run`/`all`/`get` bind named values. */
@@ -78,7 +79,8 @@ export class SqliteStore implements LedgerStore {
     return {
       run: (name: StatementName, values: Record<string, unknown>) => use(name).sql.run(...bind(use(name).names, values)).changes,
       all: (name: StatementName, values: Record<string, unknown>) => use(name).sql.all(...bind(use(name).names, values)) as PaymentRow[],
-      get: (name: StatementName, values: Record<string, unknown>) => use(name).sql.get(...bind(use(name).names, values)) as PaymentRow | undefined,
+      get: (name: StatementName, values: Record<string, unknown>) =>
+        use(name).sql.get(...bind(use(name).names, values)) as PaymentRow | undefined,
     };
   }
 
@@ -155,7 +157,14 @@ export class SqliteStore implements LedgerStore {
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const values = { token, owner, failureCode: input.failureCode, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
+    const values = {
+      token,
+      owner,
+      failureCode: input.failureCode,
+      transactionId: input.transactionId,
+      khalti: jsonText(input.khalti),
+      now: input.now,
+    };
     return this.#write((sql) => sql.run('unfulfillable', values) === 1);
   }
 
