@@ -48,7 +48,7 @@ const CONSOLE_LOGGER: Logger = {
 const loggerSchema = Joi.object({ warn: Joi.function().required(), error: Joi.function().required() }).unknown(true);
 
 /** The methods a `client` option must have (see `KhaltiApi`). */
-const KHALTI_API_METHODS = ['verify', 'status', 'initiate', 'lookup'] as const;
+const KHALTI_API_METHODS = ['verify', 'status', 'initiate', 'lookup', 'refund'] as const;
 
 const optionsSchema = Joi.object({
   secretKey: CLIENT_OPTION_SCHEMAS.secretKey,

@@ -19,6 +19,7 @@ function fakeKhalti(paid: { token: string; amount: number }) {
     },
     initiate: async () => ({ kind: 'unavailable', reason: 'network' }),
     lookup: async () => ({ kind: 'unavailable', reason: 'network' }),
+    refund: async () => ({ kind: 'unavailable', reason: 'network' }),
   };
   return { client, calls };
 }
@@ -50,7 +51,7 @@ describe('the client option', () => {
     const boom = async (): Promise<never> => {
       throw new Error('boom');
     };
-    const shop = createShop({ client: { verify: boom, status: boom, initiate: boom, lookup: boom }, baseUrl: undefined });
+    const shop = createShop({ client: { verify: boom, status: boom, initiate: boom, lookup: boom, refund: boom }, baseUrl: undefined });
     const response = await shop.post({ token: 'tok_thrown', amount: 1000, orderId: 'A-17' });
     expect(response.status).toBe(500);
     expect(response.body.error.code).toBe('internal_error');
@@ -63,7 +64,7 @@ describe('the client option', () => {
     const start = (extra: object) => () => createShop({ ...base, baseUrl: undefined, ...extra });
     const partial = { verify: async () => ({ kind: 'unavailable', reason: 'network' }) };
     expect(start({ client: partial })).toThrow(KhaltiError);
-    expect(start({ client: partial })).toThrow(/client.*verify, status, initiate, lookup/);
+    expect(start({ client: partial })).toThrow(/client.*verify, status, initiate, lookup, refund/);
     const { client } = fakeKhalti({ token: 't', amount: 1000 });
     expect(start({ client, baseUrl: 'https://khalti.com' })).toThrow(/`client` and `baseUrl` conflict/);
   });

@@ -411,6 +411,12 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
       endLease: (...args) => inner.endLease(...args),
       get: (token) => inner.get(token),
       listStale: (...args) => inner.listStale(...args),
+      beginRefund: (...args) => inner.beginRefund(...args),
+      finishRefund: (...args) => inner.finishRefund(...args),
+      endRefundLease: (...args) => inner.endRefundLease(...args),
+      takeRefund: (...args) => inner.takeRefund(...args),
+      listPendingRefunds: (...args) => inner.listPendingRefunds(...args),
+      listOwedRefunds: (...args) => inner.listOwedRefunds(...args),
     };
     const shop = createShop({ store });
     nockVerify().reply(200, verifySuccess());

@@ -38,7 +38,14 @@ describe('PostgresStore', () => {
       const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [
         fresh,
       ]);
-      expect(indexes.rows.map((r) => r.indexname)).toEqual([`${fresh}_order`, `${fresh}_paid_order`, `${fresh}_pkey`, `${fresh}_stale`]);
+      expect(indexes.rows.map((r) => r.indexname)).toEqual([
+        `${fresh}_order`,
+        `${fresh}_owed`,
+        `${fresh}_paid_order`,
+        `${fresh}_pending_refund`,
+        `${fresh}_pkey`,
+        `${fresh}_stale`,
+      ]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

@@ -29,6 +29,6 @@ describe('SQL statements written once', () => {
         expect(statement.names.length).toBeGreaterThan(0);
       }
     }
-    expect(ledgerStatements('t', POSTGRES).insert.names).toHaveLength(12);
+    expect(ledgerStatements('t', POSTGRES).insert.names).toHaveLength(20);
   });
 });

@@ -1,7 +1,8 @@
-// KhaltiApi: the four Khalti server calls the flow depends on. KhaltiClient implements it over HTTP.
+// KhaltiApi: the five Khalti server calls the flow depends on. KhaltiClient implements it over HTTP.
 
 import type { StatusOutcome, VerifyOutcome } from './classify';
 import type { EpaymentInitiateRequest, InitiateOutcome, LookupOutcome } from './classify-epayment';
+import type { RefundOutcome, RefundRequest } from './classify-refund';
 
 export interface CallOptions {
   /** Epoch ms after which no call is started, and which caps each call's timeout. */
@@ -22,4 +23,9 @@ export interface KhaltiApi {
   initiate(request: EpaymentInitiateRequest, options?: CallOptions): Promise<InitiateOutcome>;
   /** `POST /api/v2/epayment/lookup/`: read-only, what happened to a pidx. */
   lookup(pidx: string, options?: CallOptions): Promise<LookupOutcome>;
+  /**
+   * `POST /api/merchant-transaction/{transactionId}/refund/`: moves money back to the customer and has
+   * no idempotency key, so never retried; an `unavailable` outcome means "read the state, never post again".
+   */
+  refund(transactionId: string, request: RefundRequest, options?: CallOptions): Promise<RefundOutcome>;
 }

@@ -13,6 +13,7 @@ import {
   type LookupOutcome,
 } from './classify-epayment';
 import type { CallOptions, KhaltiApi } from './api';
+import { classifyRefund, type RefundOutcome, type RefundRequest } from './classify-refund';
 import {
   CLIENT_OPTION_HINTS,
   CLIENT_OPTION_SCHEMAS,
@@ -117,6 +118,20 @@ export class KhaltiClient implements KhaltiApi {
     return this.#readOnly(() => this.#send('POST', '/api/v2/epayment/lookup/', { pidx }, options.deadline), classifyLookup, options);
   }
 
+  /**
+   * `POST /api/merchant-transaction/{transactionId}/refund/` (no `/v2`): no body for a full refund,
+   * `{ amount }` for a partial one, `mobile` for a bank payment. Never retried: Khalti has no
+   * idempotency key, so a lost answer is resolved by reading the payment's state, not by posting again.
+   */
+  async refund(transactionId: string, request: RefundRequest = {}, options: CallOptions = {}): Promise<RefundOutcome> {
+    const body: Record<string, unknown> = {};
+    if (request.amount !== undefined) body.amount = request.amount;
+    if (request.mobile !== undefined) body.mobile = request.mobile;
+    const path = `/api/merchant-transaction/${encodeURIComponent(transactionId)}/refund/`;
+    const response = await this.#send('POST', path, Object.keys(body).length > 0 ? body : undefined, options.deadline);
+    return 'kind' in response ? response : classifyRefund(response);
+  }
+
   /** A read-only call: up to `STATUS_RETRIES` retries with jittered backoff while the answer is unusable. */
   async #readOnly<T extends { kind: string }>(
     send: () => Promise<RawResponse | Unavailable>,
@@ -143,15 +158,20 @@ export class KhaltiClient implements KhaltiApi {
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
-  async #send(method: 'GET' | 'POST', path: string, payload: object, deadline: number | undefined): Promise<RawResponse | Unavailable> {
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: object | undefined,
+    deadline: number | undefined,
+  ): Promise<RawResponse | Unavailable> {
     const timeout = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - Date.now());
     if (timeout < MIN_CALL_MS) return { kind: 'unavailable', reason: 'timeout' };
     try {
       const response = await this.#http.request<string>({
         method,
         url: path,
-        headers: { Authorization: this.#authorization, ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}) },
-        ...(method === 'POST' ? { data: JSON.stringify(payload) } : { params: payload }),
+        headers: { Authorization: this.#authorization, ...(method === 'POST' && payload ? { 'Content-Type': 'application/json' } : {}) },
+        ...(method === 'POST' ? (payload ? { data: JSON.stringify(payload) } : {}) : { params: payload }),
         timeout,
         // `timeout` is an idle timeout in Node; the signal bounds the whole exchange.
         signal: AbortSignal.timeout(timeout),

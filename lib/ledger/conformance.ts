@@ -1,6 +1,7 @@
 // The store conformance suite: every LedgerStore (ours and third parties') must pass it unchanged.
 
 import assert from 'node:assert/strict';
+import { refundConformance } from './conformance-refunds';
 import type { ClaimInput, LedgerStore } from './store';
 
 type TestFn = () => Promise<void>;
@@ -430,5 +431,6 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         assert.equal((await store.get(input.token))?.orderId, input.orderId);
       });
     });
+    refundConformance(describe, withStore, { claimInput, freshToken, T0, LEASE });
   });
 }

@@ -1,7 +1,19 @@
 // MemoryStore: the process-local ledger, for development, tests and single-process demos.
 
-import type { ClaimInput, ClaimResult, DeclinedInput, LedgerStore, MarkVerifiedResult, PaymentRecord, VerifiedInput } from './store';
-import { claimed, decideClaim, FINAL_STATES, newClaim, PAID_STATES, takenOver } from './rules';
+import type {
+  BeginRefundInput,
+  BeginRefundResult,
+  ClaimInput,
+  ClaimResult,
+  DeclinedInput,
+  FinishRefundInput,
+  LedgerStore,
+  MarkVerifiedResult,
+  PaymentRecord,
+  VerifiedInput,
+} from './store';
+import { OrderIndex } from './order-index';
+import { claimed, decideClaim, decideRefund, FINAL_STATES, newClaim, owesRefund, PAID_STATES, settledRefund, takenOver } from './rules';
 
 /** Records a MemoryStore holds before it evicts settled ones. Defaults `maxRecords`. */
 export const DEFAULT_MEMORY_MAX_RECORDS = 100_000;
@@ -25,8 +37,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements LedgerStore {
   readonly maxRecords: number;
   readonly #byToken = new Map<string, PaymentRecord>();
-  /** An order's tokens: a lone token as itself (nearly every order), a Set only for two or more. */
-  readonly #tokensByOrder = new Map<string, string | Set<string>>();
+  readonly #orders = new OrderIndex();
   readonly #warn: (message: string) => void;
   #warned = false;
 
@@ -39,14 +50,14 @@ export class MemoryStore implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const existing = this.#byToken.get(input.token) ?? null;
-    const sameOrder = this.#tokensOf(input.orderId).flatMap((token) => this.#byToken.get(token) ?? []);
+    const sameOrder = this.#orders.tokensOf(input.orderId).flatMap((token) => this.#byToken.get(token) ?? []);
     const decision = decideClaim(existing, sameOrder, input);
     if (decision.kind === 'answer') return { ...decision.result, record: copy(decision.result.record) };
     if (!existing) this.#makeRoom();
     const record = existing ? Object.assign(existing, takenOver(existing, input)) : newClaim(input);
     if (!existing) {
       this.#byToken.set(record.token, record);
-      this.#addToOrder(record);
+      this.#orders.add(record.orderId, record.token);
     }
     return claimed(copy(record), decision);
   }
@@ -54,9 +65,9 @@ export class MemoryStore implements LedgerStore {
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
     const record = this.#owned(token, owner, 'claimed');
     if (!record) return 'not_owner';
-    const paidElsewhere = this.#tokensOf(record.orderId).some(
-      (other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''),
-    );
+    const paidElsewhere = this.#orders
+      .tokensOf(record.orderId)
+      .some((other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''));
     Object.assign(record, { transactionId: input.transactionId, khalti: toText(input.khalti), updatedAt: input.now });
     if (paidElsewhere) {
       Object.assign(record, { state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 });
@@ -111,31 +122,14 @@ export class MemoryStore implements LedgerStore {
 
   #forget(record: PaymentRecord): void {
     this.#byToken.delete(record.token);
-    const tokens = this.#tokensByOrder.get(record.orderId);
-    if (tokens === record.token) this.#tokensByOrder.delete(record.orderId);
-    else if (tokens instanceof Set) {
-      tokens.delete(record.token);
-      if (tokens.size === 1) this.#tokensByOrder.set(record.orderId, tokens.values().next().value as string);
-    }
-  }
-
-  #tokensOf(orderId: string): string[] {
-    const tokens = this.#tokensByOrder.get(orderId);
-    return tokens === undefined ? [] : typeof tokens === 'string' ? [tokens] : [...tokens];
-  }
-
-  #addToOrder(record: PaymentRecord): void {
-    const tokens = this.#tokensByOrder.get(record.orderId);
-    if (tokens === undefined) this.#tokensByOrder.set(record.orderId, record.token);
-    else if (typeof tokens === 'string') this.#tokensByOrder.set(record.orderId, new Set([tokens, record.token]));
-    else tokens.add(record.token);
+    this.#orders.remove(record.orderId, record.token);
   }
 
   /** At the cap, evict the oldest settled record (Map order is insertion order), or refuse. */
   #makeRoom(): void {
     if (this.#byToken.size < this.maxRecords) return;
     for (const record of this.#byToken.values()) {
-      if (!FINAL_STATES.has(record.state)) continue;
+      if (!FINAL_STATES.has(record.state) || record.refund !== null) continue;
       if (!this.#warned) {
         this.#warned = true;
         this.#warn(
@@ -169,6 +163,57 @@ export class MemoryStore implements LedgerStore {
       .map(copy);
   }
 
+  async beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
+    const record = this.#byToken.get(token) ?? null;
+    const decision = decideRefund(record, input);
+    if (decision.kind === 'answer')
+      return decision.result.record ? { ...decision.result, record: copy(decision.result.record) } : decision.result;
+    Object.assign(record!, { refund: decision.intent, updatedAt: input.now });
+    return { status: 'begun', record: copy(record!) };
+  }
+
+  async finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
+    const record = this.#refunding(token, refundId, owner);
+    if (!record) return false;
+    Object.assign(record, settledRefund(record, input.outcome, input.now), { updatedAt: input.now });
+    return true;
+  }
+
+  async endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
+    const record = this.#refunding(token, refundId, owner);
+    if (!record) return false;
+    Object.assign(record, { refund: { ...record.refund!, owner: null, leaseUntil: 0 }, updatedAt: now });
+    return true;
+  }
+
+  async takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const record = this.#byToken.get(token);
+    if (!record || record.refund?.id !== refundId || record.refund.leaseUntil > now) return false;
+    Object.assign(record, { refund: { ...record.refund, owner, leaseUntil: now + leaseMs }, updatedAt: now });
+    return true;
+  }
+
+  async listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
+    return [...this.#byToken.values()]
+      .filter((r) => r.refund !== null && r.refund.leaseUntil <= now)
+      .sort((a, b) => a.refund!.requestedAt - b.refund!.requestedAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
+    return [...this.#byToken.values()]
+      .filter(owesRefund)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  #refunding(token: string, refundId: string, owner: string): PaymentRecord | undefined {
+    const record = this.#byToken.get(token);
+    return record?.refund?.id === refundId && record.refund.owner === owner ? record : undefined;
+  }
+
   /** How many records the store holds. */
   get size(): number {
     return this.#byToken.size;
@@ -197,5 +242,7 @@ function copy(record: PaymentRecord): PaymentRecord {
     ...record,
     khalti: typeof record.khalti === 'string' ? JSON.parse(record.khalti) : null,
     response: typeof record.response === 'string' ? JSON.parse(record.response) : null,
+    refund: record.refund ? { ...record.refund } : null,
+    refunds: record.refunds.map((entry) => ({ ...entry })),
   };
 }

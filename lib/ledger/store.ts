@@ -34,10 +34,75 @@ export interface PaymentRecord {
   response: unknown;
   /** For `unfulfillable`: the error code answered. */
   failureCode: string | null;
+  /** Paisa refunded so far (refunds Khalti confirmed). Never more than `amount`. */
+  refundedTotal: number;
+  /**
+   * The refund being made, or one of unknown outcome waiting to be resolved; `null` when none. At most
+   * one per payment: while it is here, no other refund of the payment starts.
+   */
+  refund: PendingRefund | null;
+  /** Refunds settled, oldest first: what Khalti confirmed or refused. */
+  refunds: RefundEntry[];
   /** Epoch ms. */
   createdAt: number;
   /** Epoch ms. */
   updatedAt: number;
+}
+
+/**
+ * A refund's intent, recorded before Khalti is asked. While its lease is live its owner is posting it;
+ * once the lease ended (`owner` null, or a crash) its outcome is unknown, and it is resolved by reading
+ * Khalti's state, never by posting again.
+ */
+export interface PendingRefund {
+  /** A fresh id per refund. */
+  id: string;
+  /** Paisa. */
+  amount: number;
+  /** The Khalti ID sent for a bank payment, or `null`. */
+  mobile: string | null;
+  owner: string | null;
+  /** Epoch ms when the lease ends; `0` once the outcome is unknown. */
+  leaseUntil: number;
+  /** Epoch ms when the intent was recorded. */
+  requestedAt: number;
+}
+
+/** A settled refund: Khalti made it (`refunded`) or refused it (`rejected`). */
+export interface RefundEntry {
+  id: string;
+  amount: number;
+  outcome: 'refunded' | 'rejected';
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface BeginRefundInput {
+  id: string;
+  /** Paisa; omitted = everything not refunded yet. */
+  amount?: number;
+  mobile: string | null;
+  owner: string;
+  now: number;
+  leaseMs: number;
+}
+
+/**
+ * The answer of `beginRefund`:
+ * - `begun`: the intent is recorded (see `record.refund`); post it now.
+ * - `not_found`: no record for the key.
+ * - `not_refundable`: not `fulfilled` or `unfulfillable`, or no Khalti transaction id.
+ * - `in_progress`: another refund of this payment is pending (being made, or of unknown outcome).
+ * - `too_large`: more than what is left to refund (nothing left, for an omitted amount).
+ */
+export type BeginRefundResult =
+  | { status: 'begun'; record: PaymentRecord }
+  | { status: 'not_found'; record: null }
+  | { status: 'not_refundable' | 'in_progress' | 'too_large'; record: PaymentRecord };
+
+export interface FinishRefundInput {
+  outcome: 'refunded' | 'rejected';
+  now: number;
 }
 
 export interface ClaimInput {
@@ -116,6 +181,24 @@ export interface LedgerStore {
   get(token: string): Promise<PaymentRecord | null>;
   /** Up to `limit` `claimed`/`verified` records whose lease ended by `now`, oldest first (for reconcile). */
   listStale(now: number, limit: number): Promise<PaymentRecord[]>;
+  /** Record a refund's intent, atomically with every other refund call for the same key. */
+  beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult>;
+  /**
+   * Settle the pending refund `refundId` held by `owner`: `refunded` adds its amount to `refundedTotal`;
+   * either way it joins `refunds` and the intent is cleared.
+   */
+  finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean>;
+  /** The outcome of refund `refundId` is unknown: keep the intent, end its lease (to be resolved later). */
+  endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean>;
+  /** Take over pending refund `refundId` whose lease ended, to resolve it (reconcile). */
+  takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Up to `limit` records whose pending refund's lease ended by `now`, oldest intent first. */
+  listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]>;
+  /**
+   * Up to `limit` `unfulfillable` records with a Khalti transaction id that no refund was ever tried
+   * for (none pending, none settled), oldest first: what `refundUnfulfillable` refunds.
+   */
+  listOwedRefunds(limit: number): Promise<PaymentRecord[]>;
   /** Release connections and timers. Optional. */
   close?(): Promise<void>;
 }
@@ -130,6 +213,12 @@ export const STORE_METHODS = [
   'endLease',
   'get',
   'listStale',
+  'beginRefund',
+  'finishRefund',
+  'endRefundLease',
+  'takeRefund',
+  'listPendingRefunds',
+  'listOwedRefunds',
 ] as const;
 
 /** The names of required store methods that `value` lacks (empty when it is a usable store). */

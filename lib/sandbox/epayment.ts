@@ -19,6 +19,8 @@ export interface SandboxEpayment {
   mobile: string | null;
   /** Epoch ms after which an unpaid payment is Expired. */
   expiresAt: number;
+  /** Paisa refunded so far (the sandbox's refund API). */
+  refundedAmount: number;
   createdAt: number;
 }
 
@@ -77,6 +79,7 @@ export class EpaymentBook {
       transactionId: null,
       mobile: null,
       expiresAt: now + EPAYMENT_EXPIRES_IN_S * 1000,
+      refundedAmount: 0,
       createdAt: now,
     };
     this.#byPidx.set(payment.pidx, payment);
@@ -88,6 +91,12 @@ export class EpaymentBook {
     const payment = this.#byPidx.get(pidx);
     if (payment && (payment.status === 'Initiated' || payment.status === 'Pending') && now > payment.expiresAt) payment.status = 'Expired';
     return payment;
+  }
+
+  /** The payment whose lookup `transaction_id` is `transactionId`. */
+  byTransactionId(transactionId: string): SandboxEpayment | undefined {
+    for (const payment of this.#byPidx.values()) if (payment.transactionId === transactionId) return payment;
+    return undefined;
   }
 
   /** The customer paid on the hosted page. */

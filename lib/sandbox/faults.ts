@@ -5,8 +5,8 @@
  * - `server_error`: answers `status` (default 503) with Khalti's "service temporarily unavailable".
  * - `drop`: destroys the connection without an answer.
  * - `hang`: never answers (until the client gives up or the sandbox closes); the call is not processed.
- * - `lost_reply`: processes the call (a verify completes the payment) but never answers: the worst
- *   case, where Khalti moved the money and the merchant never heard.
+ * - `lost_reply`: processes the call (a verify completes the payment, a refund is applied) but never
+ *   answers: the worst case, where Khalti moved the money and the merchant never heard.
  * - `non_json`: answers 200 with an HTML page.
  * - `unauthorized`: answers 401 `{"detail": "Invalid token.", "status_code": 401}` (our key refused).
  * - `wrong_amount`: verify completes the payment but reports `amount` (default: the real amount + 100).
@@ -16,9 +16,9 @@ export type FaultKind = 'server_error' | 'drop' | 'hang' | 'lost_reply' | 'non_j
 
 /**
  * The sandbox endpoints a fault can target. `server` = every secret-key call (verify, status, ePayment
- * initiate and lookup); `initiate` and `confirm` are the widget's client API.
+ * initiate and lookup, refund); `initiate` and `confirm` are the widget's client API.
  */
-export type FaultTarget = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'server' | 'initiate' | 'confirm' | 'any';
+export type FaultTarget = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'refund' | 'server' | 'initiate' | 'confirm' | 'any';
 
 export interface FaultOptions {
   /** How many matching calls it affects. Defaults to `1`. */
@@ -38,9 +38,9 @@ export interface Fault extends Required<Pick<FaultOptions, 'on'>> {
   amount?: number;
 }
 
-export type Endpoint = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'initiate' | 'confirm' | 'other';
+export type Endpoint = 'verify' | 'status' | 'epayment_initiate' | 'lookup' | 'refund' | 'initiate' | 'confirm' | 'other';
 
-const SERVER_ENDPOINTS: ReadonlySet<Endpoint> = new Set(['verify', 'status', 'epayment_initiate', 'lookup']);
+const SERVER_ENDPOINTS: ReadonlySet<Endpoint> = new Set(['verify', 'status', 'epayment_initiate', 'lookup', 'refund']);
 
 function targets(on: FaultTarget, endpoint: Endpoint): boolean {
   if (on === 'any') return true;

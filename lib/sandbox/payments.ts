@@ -21,6 +21,8 @@ export interface SandboxPayment {
   createdOn: string;
   /** How many verify calls moved or re-read this payment. */
   verifyCalls: number;
+  /** Paisa refunded so far (the sandbox's refund API). */
+  refundedAmount: number;
 }
 
 /** Khalti's published test wallet credentials. */
@@ -72,6 +74,7 @@ export class PaymentBook {
       merchantExtras: input.merchantExtras ?? {},
       createdOn: nepalTime(Date.now(), 'us'),
       verifyCalls: 0,
+      refundedAmount: 0,
     };
     this.#byToken.set(payment.token, payment);
     return payment;
@@ -79,6 +82,12 @@ export class PaymentBook {
 
   get(token: string): SandboxPayment | undefined {
     return this.#byToken.get(token);
+  }
+
+  /** The payment whose transaction id (verify's `idx`) is `idx`. */
+  byIdx(idx: string): SandboxPayment | undefined {
+    for (const payment of this.#byToken.values()) if (payment.idx === idx) return payment;
+    return undefined;
   }
 
   tokensIn(state: SandboxPaymentState): string[] {

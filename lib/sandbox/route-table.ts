@@ -4,6 +4,7 @@ import type { SandboxContext } from './context';
 import { epaymentInitiate, epaymentLookup } from './epayment-api';
 import type { Endpoint, Fault } from './faults';
 import { json, NOT_FOUND, type Body, type Reply } from './http';
+import { refund, REFUND_PATH } from './refund-api';
 import { banks, confirm, initiate } from './widget-client-api';
 import { authorize, status, verify } from './widget-server-api';
 
@@ -40,7 +41,14 @@ const ROUTES: ReadonlyMap<string, Route> = new Map(
 export const CLIENT_API: ReadonlySet<string> = new Set(['/api/v2/payment/initiate/', '/api/v2/payment/confirm/', '/api/v2/bank/']);
 
 export function route(context: SandboxContext, call: Call): Reply {
-  const entry = ROUTES.get(call.path);
+  const refunded = REFUND_PATH.exec(call.path);
+  const entry = refunded
+    ? ({
+        method: 'POST',
+        secret: true,
+        answer: (c, refundCall) => refund(c, decodeURIComponent(refunded[1]!), refundCall.body),
+      } satisfies Route)
+    : ROUTES.get(call.path);
   if (!entry) return NOT_FOUND;
   if (call.method !== entry.method) return json(405, { detail: `Method "${call.method}" not allowed.` });
   return (entry.secret ? authorize(context, call.authorization) : undefined) ?? entry.answer(context, call);
@@ -50,6 +58,7 @@ export function route(context: SandboxContext, call: Call): Reply {
 export function endpointOf(path: string): Endpoint {
   if (path === '/api/v2/epayment/initiate/') return 'epayment_initiate';
   if (path === '/api/v2/epayment/lookup/') return 'lookup';
+  if (REFUND_PATH.test(path)) return 'refund';
   const name = /^\/api\/v2\/payment\/(verify|status|initiate|confirm)\/$/.exec(path)?.[1];
   return (name as Endpoint | undefined) ?? 'other';
 }

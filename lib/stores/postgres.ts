@@ -6,13 +6,21 @@ import type {
   ClaimInput,
   ClaimResult,
   DeclinedInput,
+  BeginRefundInput,
+  BeginRefundResult,
+  FinishRefundInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
 import { POSTGRES } from './sql/postgres-dialect';
-import { fromRow, jsonText, ledgerSchema, STATE_LIST, toRow, type PaymentRow } from './sql/rows';
+import * as refunds from './sql/refunds';
+import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+
+export { postgresSchema };
+
+import { fromRow, jsonText, toRow, type PaymentRow } from './sql/rows';
 import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
 export interface PostgresStoreOptions {
@@ -24,28 +32,8 @@ export interface PostgresStoreOptions {
   table?: string;
 }
 
-const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** How often a claim that lost an insert race is re-run before giving up. */
 const CLAIM_ATTEMPTS = 3;
-
-/**
- * The schema (idempotent), for shops that run migrations themselves. The primary key binds a token to
- * one record; the partial unique index lets at most one token per order be verified or fulfilled.
- */
-export function postgresSchema(table = 'khalti_payments'): string {
-  if (!TABLE_NAME.test(table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(table)}`);
-  const constraint = `${table.split('.').at(-1)}_state_check`;
-  // A table made by an earlier version checks for fewer states: widen its CHECK, only then (an ALTER
-  // takes the table's exclusive lock, which must not queue behind live claims on every start-up).
-  return `${ledgerSchema(table, POSTGRES)}
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${table}'::regclass AND conname = '${constraint}'
-                 AND pg_get_constraintdef(oid) LIKE '%declined%') THEN
-    ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${constraint};
-    ALTER TABLE ${table} ADD CONSTRAINT ${constraint} CHECK (state IN (${STATE_LIST}));
-  END IF;
-END $$;`;
-}
 
 /**
  * A ledger in PostgreSQL. Claims run in one transaction holding a per-order advisory lock, with the
@@ -200,6 +188,35 @@ export class PostgresStore implements LedgerStore {
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
     return (await this.#run('stale', { now, limit })).rows.map(fromRow);
+  }
+
+  readonly #refundSql: refunds.SqlRunner = {
+    rows: async (name, values) => (await this.#run(name, values)).rows,
+    changes: async (name, values) => (await this.#run(name, values)).rowCount ?? 0,
+  };
+
+  beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
+    return refunds.beginRefund(this.#refundSql, token, input);
+  }
+
+  finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
+    return refunds.finishRefund(this.#refundSql, token, refundId, owner, input);
+  }
+
+  endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
+    return refunds.endRefundLease(this.#refundSql, token, refundId, owner, now);
+  }
+
+  takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return refunds.takeRefund(this.#refundSql, token, refundId, owner, now, leaseMs);
+  }
+
+  listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
+    return refunds.listPendingRefunds(this.#refundSql, now, limit);
+  }
+
+  listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
+    return refunds.listOwedRefunds(this.#refundSql, limit);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,9 @@
 // The RedisStore's Lua scripts: each claim and transition runs as one script, so each is atomic.
 //
 // Layout (prefix P): `P t:<token>` a hash per record (null strings stored as ""); `P o:<orderId>` the set
-// of the order's tokens; `P active` a sorted set of claimed/verified tokens scored by createdAt.
+// of the order's tokens; `P active` a sorted set of claimed/verified tokens scored by createdAt;
+// `P refunds` the tokens with a pending refund, scored by when it was asked; `P owed` the unfulfillable
+// tokens with a transaction id that no refund was tried for yet, scored by createdAt.
 // Numbers that are written come from ARGV as strings: Lua would print large ones in exponent form.
 
 /** Shared Lua helpers, prepended to every script. */
@@ -50,7 +52,7 @@ redis.call('ZADD', akey, ARGV[5], token)
 return answer('claimed', tkey, 'insert')
 `;
 
-/** KEYS: record, order set, active set. ARGV: token, owner, transactionId, khalti JSON, now, prefix. */
+/** KEYS: record, order set, active set, owed set. ARGV: token, owner, transactionId, khalti JSON, now, prefix. */
 export const MARK_VERIFIED = `${HELPERS}
 local tkey, okey, akey = KEYS[1], KEYS[2], KEYS[3]
 local token, owner, prefix = ARGV[1], ARGV[2], ARGV[6]
@@ -62,6 +64,7 @@ for _, other in ipairs(redis.call('SMEMBERS', okey)) do
     if state == 'verified' or state == 'fulfilled' then
       redis.call('HSET', tkey, 'state', 'unfulfillable', 'failureCode', 'order_already_paid', 'owner', '', 'leaseUntil', '0')
       redis.call('ZREM', akey, token)
+      if ARGV[3] ~= '' then redis.call('ZADD', KEYS[4], hget(tkey, 'createdAt'), token) end
       return 'order_conflict'
     end
   end
@@ -78,12 +81,13 @@ redis.call('ZREM', KEYS[2], hget(KEYS[1], 'token'))
 return 1
 `;
 
-/** KEYS: record, active set. ARGV: owner, failureCode, transactionId, khalti JSON, now. */
+/** KEYS: record, active set, owed set. ARGV: owner, failureCode, transactionId, khalti JSON, now. */
 export const MARK_UNFULFILLABLE = `${HELPERS}
 if not owned(KEYS[1], ARGV[1], 'claimed') then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'unfulfillable', 'failureCode', ARGV[2], 'transactionId', ARGV[3], 'khalti', ARGV[4],
   'owner', '', 'leaseUntil', '0', 'updatedAt', ARGV[5])
 redis.call('ZREM', KEYS[2], hget(KEYS[1], 'token'))
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], hget(KEYS[1], 'createdAt'), hget(KEYS[1], 'token')) end
 return 1
 `;
 
@@ -121,6 +125,70 @@ while #found < limit do
   if #batch == 0 then break end
   for _, token in ipairs(batch) do
     if tonumber(hget(rkey(prefix, token), 'leaseUntil') or '0') <= now then
+      found[#found + 1] = token
+      if #found >= limit then break end
+    end
+  end
+  start = start + 200
+end
+return found
+`;
+
+/**
+ * KEYS: record, refunds set, owed set. ARGV: refund id, amount ('' = what is left), mobile, owner, now,
+ * leaseUntil. Returns 'begun', 'not_found', 'not_refundable', 'in_progress' or 'too_large' (the rules of
+ * ledger/rules.ts decideRefund, in Lua so the decision and the write are one step).
+ */
+export const REFUND_BEGIN = `${HELPERS}
+local tkey = KEYS[1]
+if redis.call('EXISTS', tkey) == 0 then return 'not_found' end
+local state = hget(tkey, 'state')
+if (state ~= 'fulfilled' and state ~= 'unfulfillable') or (hget(tkey, 'transactionId') or '') == '' then return 'not_refundable' end
+if (hget(tkey, 'refundId') or '') ~= '' then return 'in_progress' end
+local left = tonumber(hget(tkey, 'amount')) - tonumber(hget(tkey, 'refundedTotal') or '0')
+local amount = left
+if ARGV[2] ~= '' then amount = tonumber(ARGV[2]) end
+if amount <= 0 or amount > left then return 'too_large' end
+redis.call('HSET', tkey, 'refundId', ARGV[1], 'refundAmount', string.format('%.0f', amount), 'refundMobile', ARGV[3],
+  'refundOwner', ARGV[4], 'refundLeaseUntil', ARGV[6], 'refundRequestedAt', ARGV[5], 'updatedAt', ARGV[5])
+local token = hget(tkey, 'token')
+redis.call('ZADD', KEYS[2], ARGV[5], token)
+redis.call('ZREM', KEYS[3], token)
+return 'begun'
+`;
+
+/** KEYS: record, refunds set. ARGV: refund id, owner, refundedTotal, refunds JSON, now. */
+export const REFUND_SETTLE = `${HELPERS}
+if hget(KEYS[1], 'refundId') ~= ARGV[1] or hget(KEYS[1], 'refundOwner') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'refundedTotal', ARGV[3], 'refunds', ARGV[4], 'refundId', '', 'refundAmount', '', 'refundMobile', '',
+  'refundOwner', '', 'refundLeaseUntil', '', 'refundRequestedAt', '', 'updatedAt', ARGV[5])
+redis.call('ZREM', KEYS[2], hget(KEYS[1], 'token'))
+return 1
+`;
+
+/** KEYS: record. ARGV: refund id, owner, now. */
+export const REFUND_END_LEASE = `${HELPERS}
+if hget(KEYS[1], 'refundId') ~= ARGV[1] or hget(KEYS[1], 'refundOwner') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'refundOwner', '', 'refundLeaseUntil', '0', 'updatedAt', ARGV[3])
+return 1
+`;
+
+/** KEYS: record. ARGV: refund id, owner, now, leaseUntil. */
+export const REFUND_TAKE = `${HELPERS}
+if hget(KEYS[1], 'refundId') ~= ARGV[1] or tonumber(hget(KEYS[1], 'refundLeaseUntil') or '0') > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'refundOwner', ARGV[2], 'refundLeaseUntil', ARGV[4], 'updatedAt', ARGV[3])
+return 1
+`;
+
+/** KEYS: refunds set. ARGV: now, limit, prefix. Returns the tokens whose pending refund's lease ended, oldest first. */
+export const LIST_PENDING_REFUNDS = `${HELPERS}
+local now, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local found, start = {}, 0
+while #found < limit do
+  local batch = redis.call('ZRANGE', KEYS[1], start, start + 199)
+  if #batch == 0 then break end
+  for _, token in ipairs(batch) do
+    if tonumber(hget(rkey(prefix, token), 'refundLeaseUntil') or '0') <= now then
       found[#found + 1] = token
       if #found >= limit then break end
     end

@@ -1,7 +1,11 @@
 // RedisStore: the ledger in Redis (ioredis); every claim and transition is one Lua script.
 
 import { Redis } from 'ioredis';
+import { settledRefund } from '../ledger/rules';
 import type {
+  BeginRefundInput,
+  BeginRefundResult,
+  FinishRefundInput,
   ClaimInput,
   ClaimResult,
   DeclinedInput,
@@ -10,7 +14,6 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import * as scripts from './redis-scripts';
 
 export interface RedisStoreOptions {
   /** An ioredis client to use (the store never quits it). Give this or `url`. */
@@ -21,49 +24,7 @@ export interface RedisStoreOptions {
   prefix?: string;
 }
 
-type ClaimReply = [ClaimResult['status'], 'takeover' | 'insert' | '', string[]];
-
-interface Scripted {
-  khxClaim(...args: string[]): Promise<ClaimReply>;
-  khxMarkVerified(...args: string[]): Promise<MarkVerifiedResult>;
-  khxMarkFulfilled(...args: string[]): Promise<number>;
-  khxMarkUnfulfillable(...args: string[]): Promise<number>;
-  khxMarkDeclined(...args: string[]): Promise<number>;
-  khxRelease(...args: string[]): Promise<number>;
-  khxEndLease(...args: string[]): Promise<number>;
-  khxListStale(...args: string[]): Promise<string[]>;
-}
-
-const SCRIPTS: Array<[keyof Scripted, number, string]> = [
-  ['khxClaim', 3, scripts.CLAIM],
-  ['khxMarkVerified', 3, scripts.MARK_VERIFIED],
-  ['khxMarkFulfilled', 2, scripts.MARK_FULFILLED],
-  ['khxMarkUnfulfillable', 2, scripts.MARK_UNFULFILLABLE],
-  ['khxMarkDeclined', 2, scripts.MARK_DECLINED],
-  ['khxRelease', 3, scripts.RELEASE],
-  ['khxEndLease', 1, scripts.END_LEASE],
-  ['khxListStale', 1, scripts.LIST_STALE],
-];
-
-const orNull = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);
-
-function fromHash(hash: Record<string, string>): PaymentRecord | null {
-  if (hash.token === undefined) return null;
-  return {
-    token: hash.token,
-    orderId: hash.orderId ?? '',
-    amount: Number(hash.amount),
-    state: hash.state as PaymentRecord['state'],
-    owner: orNull(hash.owner),
-    leaseUntil: Number(hash.leaseUntil),
-    transactionId: orNull(hash.transactionId),
-    khalti: JSON.parse(hash.khalti ?? 'null') as unknown,
-    response: JSON.parse(hash.response ?? 'null') as unknown,
-    failureCode: orNull(hash.failureCode),
-    createdAt: Number(hash.createdAt),
-    updatedAt: Number(hash.updatedAt),
-  };
-}
+import { fromHash, SCRIPTS, type Scripted } from './redis-records';
 
 /**
  * A ledger in Redis. Each claim and transition is one Lua script, so each is atomic. For a ledger
@@ -99,6 +60,14 @@ export class RedisStore implements LedgerStore {
     return `${this.prefix}active`;
   }
 
+  get #refunds(): string {
+    return `${this.prefix}refunds`;
+  }
+
+  get #owed(): string {
+    return `${this.prefix}owed`;
+  }
+
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const [status, how, flat] = await this.#redis.khxClaim(
       this.#key(input.token),
@@ -125,6 +94,7 @@ export class RedisStore implements LedgerStore {
       this.#key(token),
       this.#orderKey(record.orderId),
       this.#active,
+      this.#owed,
       token,
       owner,
       input.transactionId ?? '',
@@ -142,6 +112,7 @@ export class RedisStore implements LedgerStore {
     const reply = await this.#redis.khxMarkUnfulfillable(
       this.#key(token),
       this.#active,
+      this.#owed,
       owner,
       input.failureCode,
       input.transactionId ?? '',
@@ -179,6 +150,54 @@ export class RedisStore implements LedgerStore {
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
     const tokens = await this.#redis.khxListStale(this.#active, String(now), String(limit), this.prefix);
+    const records = await Promise.all(tokens.map((token) => this.get(token)));
+    return records.filter((record): record is PaymentRecord => record !== null);
+  }
+
+  async beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
+    const status = await this.#redis.khxRefundBegin(
+      this.#key(token),
+      this.#refunds,
+      this.#owed,
+      input.id,
+      input.amount === undefined ? '' : String(input.amount),
+      input.mobile ?? '',
+      input.owner,
+      String(input.now),
+      String(input.now + input.leaseMs),
+    );
+    const record = await this.get(token);
+    if (status === 'not_found' || !record) return { status: 'not_found', record: null };
+    return { status, record } as BeginRefundResult;
+  }
+
+  async finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
+    const record = await this.get(token);
+    if (record?.refund?.id !== refundId || record.refund.owner !== owner) return false;
+    // Only the intent's owner settles it and no other refund starts meanwhile: what was read holds, and
+    // the script's guard (intent and owner) makes a lost lease a no-op.
+    const settled = settledRefund(record, input.outcome, input.now);
+    const args = [refundId, owner, String(settled.refundedTotal), JSON.stringify(settled.refunds), String(input.now)];
+    return (await this.#redis.khxRefundSettle(this.#key(token), this.#refunds, ...args)) === 1;
+  }
+
+  async endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
+    return (await this.#redis.khxRefundEndLease(this.#key(token), refundId, owner, String(now))) === 1;
+  }
+
+  async takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return (await this.#redis.khxRefundTake(this.#key(token), refundId, owner, String(now), String(now + leaseMs))) === 1;
+  }
+
+  async listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
+    return this.#records(await this.#redis.khxListPendingRefunds(this.#refunds, String(now), String(limit), this.prefix));
+  }
+
+  async listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
+    return this.#records(await this.#redis.zrange(this.#owed, '0', String(limit - 1)));
+  }
+
+  async #records(tokens: string[]): Promise<PaymentRecord[]> {
     const records = await Promise.all(tokens.map((token) => this.get(token)));
     return records.filter((record): record is PaymentRecord => record !== null);
   }

@@ -6,12 +6,17 @@ import type {
   ClaimInput,
   ClaimResult,
   DeclinedInput,
+  BeginRefundInput,
+  BeginRefundResult,
+  FinishRefundInput,
   LedgerStore,
   MarkVerifiedResult,
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { fromRow, jsonText, ledgerSchema, SQL_COLUMNS, toRow, type PaymentRow } from './sql/rows';
+import * as refunds from './sql/refunds';
+import { fromRow, jsonText, ledgerSchema, refundIndexes, toRow, type PaymentRow } from './sql/rows';
+import { upgradeSqliteTable } from './sql/sqlite-upgrade';
 import { SQLITE } from './sql/sqlite-dialect';
 import { bind, ledgerStatements, type StatementName } from './sql/statements';
 
@@ -40,7 +45,7 @@ type Statements = ReturnType<SqliteStore['prepare']>;
 /** The schema, for shops that create it themselves. Idempotent. */
 export function sqliteSchema(table = 'khalti_payments'): string {
   if (!TABLE_NAME.test(table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(table)}`);
-  return ledgerSchema(table, SQLITE);
+  return `${ledgerSchema(table, SQLITE)}\n${refundIndexes(table)}`;
 }
 
 /**
@@ -90,7 +95,7 @@ export class SqliteStore implements LedgerStore {
       const db = new Database(this.filename, { timeout: this.#busyTimeoutMs });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      upgradeStateCheck(db, this.table);
+      upgradeSqliteTable(db, this.table, sqliteSchema(this.table));
       db.exec(sqliteSchema(this.table));
       this.#statements = this.prepare(db);
       this.#db = db;
@@ -190,26 +195,40 @@ export class SqliteStore implements LedgerStore {
     return this.#open().sql.all('stale', { now, limit }).map(fromRow);
   }
 
+  /** The refund methods' runner: reads straight from the file, writes through the group commit. */
+  readonly #sql: refunds.SqlRunner = {
+    rows: async (name, values) => this.#open().sql.all(name, values),
+    changes: (name, values) => this.#write((sql) => sql.run(name, values)),
+  };
+
+  beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
+    return refunds.beginRefund(this.#sql, token, input);
+  }
+
+  finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
+    return refunds.finishRefund(this.#sql, token, refundId, owner, input);
+  }
+
+  endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
+    return refunds.endRefundLease(this.#sql, token, refundId, owner, now);
+  }
+
+  takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return refunds.takeRefund(this.#sql, token, refundId, owner, now, leaseMs);
+  }
+
+  listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
+    return refunds.listPendingRefunds(this.#sql, now, limit);
+  }
+
+  listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
+    return refunds.listOwedRefunds(this.#sql, limit);
+  }
+
   async close(): Promise<void> {
     while (this.#queue.length > 0) this.#flush();
     this.#db?.close();
     this.#db = undefined;
     this.#statements = undefined;
   }
-}
-
-/**
- * A table made by an earlier version has a CHECK constraint without the `declined` state, and SQLite
- * cannot alter a constraint: rebuild the table under the new schema, rows kept, in one transaction.
- */
-function upgradeStateCheck(db: Database.Database, table: string): void {
-  const row = db.prepare<[string], { sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
-  if (!row || row.sql.includes("'declined'")) return;
-  db.transaction(() => {
-    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_upgrading`);
-    for (const index of ['order', 'paid_order', 'stale']) db.exec(`DROP INDEX IF EXISTS ${table}_${index}`);
-    db.exec(sqliteSchema(table));
-    db.exec(`INSERT INTO ${table} (${SQL_COLUMNS}) SELECT ${SQL_COLUMNS} FROM ${table}_upgrading`);
-    db.exec(`DROP TABLE ${table}_upgrading`);
-  }).immediate();
 }

@@ -17,7 +17,28 @@ export interface PaymentRow {
   failure_code: string | null;
   created_at: number | string;
   updated_at: number | string;
+  refunded_total: number | string;
+  refund_id: string | null;
+  refund_amount: number | string | null;
+  refund_mobile: string | null;
+  refund_owner: string | null;
+  refund_lease_until: number | string | null;
+  refund_requested_at: number | string | null;
+  /** The settled refunds, a JSON array, or NULL for none. */
+  refunds: string | null;
 }
+
+/** The columns refunds added (a table made before them gets them on first use). */
+export const REFUND_COLUMNS = [
+  'refunded_total',
+  'refund_id',
+  'refund_amount',
+  'refund_mobile',
+  'refund_owner',
+  'refund_lease_until',
+  'refund_requested_at',
+  'refunds',
+] as const;
 
 /** The columns, in the order `toRow` values are given to positional SQL. */
 export const COLUMNS = [
@@ -33,6 +54,7 @@ export const COLUMNS = [
   'failure_code',
   'created_at',
   'updated_at',
+  ...REFUND_COLUMNS,
 ] as const;
 
 export const SQL_COLUMNS = COLUMNS.join(', ');
@@ -56,6 +78,14 @@ export function toRow(record: PaymentRecord): PaymentRow {
     failure_code: record.failureCode,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
+    refunded_total: record.refundedTotal,
+    refund_id: record.refund?.id ?? null,
+    refund_amount: record.refund?.amount ?? null,
+    refund_mobile: record.refund?.mobile ?? null,
+    refund_owner: record.refund?.owner ?? null,
+    refund_lease_until: record.refund?.leaseUntil ?? null,
+    refund_requested_at: record.refund?.requestedAt ?? null,
+    refunds: record.refunds.length > 0 ? JSON.stringify(record.refunds) : null,
   };
 }
 
@@ -72,6 +102,19 @@ export function fromRow(row: PaymentRow): PaymentRecord {
     khalti: parse(row.khalti),
     response: parse(row.response),
     failureCode: row.failure_code,
+    refundedTotal: Number(row.refunded_total ?? 0),
+    refund:
+      row.refund_id === null || row.refund_id === undefined
+        ? null
+        : {
+            id: row.refund_id,
+            amount: Number(row.refund_amount),
+            mobile: row.refund_mobile,
+            owner: row.refund_owner,
+            leaseUntil: Number(row.refund_lease_until),
+            requestedAt: Number(row.refund_requested_at),
+          },
+    refunds: row.refunds ? (JSON.parse(row.refunds) as PaymentRecord['refunds']) : [],
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -100,9 +143,33 @@ CREATE TABLE IF NOT EXISTS ${table} (
   response ${text},
   failure_code ${text},
   created_at ${integer} NOT NULL,
-  updated_at ${integer} NOT NULL
+  updated_at ${integer} NOT NULL,
+  ${refundColumnDefinitions(dialect).join(',\n  ')}
 );
 CREATE INDEX IF NOT EXISTS ${index}_order ON ${table} (order_id);
 CREATE UNIQUE INDEX IF NOT EXISTS ${index}_paid_order ON ${table} (order_id) WHERE state IN ('verified', 'fulfilled');
 CREATE INDEX IF NOT EXISTS ${index}_stale ON ${table} (created_at) WHERE state IN ('claimed', 'verified');`;
+}
+
+/** The refund columns' definitions, for CREATE TABLE and for ALTER TABLE … ADD COLUMN on an older table. */
+export function refundColumnDefinitions(dialect: SqlDialect): string[] {
+  const { integer, text } = dialect;
+  return [
+    `refunded_total ${integer} NOT NULL DEFAULT 0`,
+    `refund_id ${text}`,
+    `refund_amount ${integer}`,
+    `refund_mobile ${text}`,
+    `refund_owner ${text}`,
+    `refund_lease_until ${integer}`,
+    `refund_requested_at ${integer}`,
+    `refunds ${text}`,
+  ];
+}
+
+/** The refund indexes: pending refunds by age, and unfulfillable payments (owed a refund). Idempotent. */
+export function refundIndexes(table: string): string {
+  const index = table.replace('.', '_');
+  return `
+CREATE INDEX IF NOT EXISTS ${index}_pending_refund ON ${table} (refund_requested_at) WHERE refund_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${index}_owed ON ${table} (created_at) WHERE state = 'unfulfillable';`;
 }

@@ -13,6 +13,9 @@ export interface Statement {
 /** Ends a lease: the record is no longer held by anyone. */
 const UNHELD = 'owner = NULL, lease_until = 0';
 const HELD_CLAIM = "token = :token AND owner = :owner AND state = 'claimed'";
+const HELD_REFUND = 'token = :token AND refund_id = :refundId AND refund_owner = :owner';
+const NO_REFUND =
+  'refund_id = NULL, refund_amount = NULL, refund_mobile = NULL, refund_owner = NULL, refund_lease_until = NULL, refund_requested_at = NULL';
 
 /**
  * Every transition applies only while `owner` holds the record in the expected state (0 rows
@@ -31,6 +34,21 @@ const TEMPLATES = {
   release: `DELETE FROM {table} WHERE ${HELD_CLAIM}`,
   endLease: `UPDATE {table} SET ${UNHELD}, updated_at = :now WHERE token = :token AND owner = :owner AND state IN ('claimed', 'verified')`,
   stale: `SELECT ${SQL_COLUMNS} FROM {table} WHERE state IN ('claimed', 'verified') AND lease_until <= :now
+    ORDER BY created_at, token LIMIT :limit`,
+  // Refunds: read, decide (ledger/rules.ts), then one guarded UPDATE that applies only if nothing the
+  // decision read has changed meanwhile (0 rows: decide again). No transaction is needed.
+  refundBegin: `UPDATE {table} SET refund_id = :refundId, refund_amount = :refundAmount, refund_mobile = :refundMobile,
+    refund_owner = :owner, refund_lease_until = :leaseUntil, refund_requested_at = :now, updated_at = :now
+    WHERE token = :token AND refund_id IS NULL AND refunded_total = :seenTotal AND state IN ('fulfilled', 'unfulfillable')`,
+  refundSettle: `UPDATE {table} SET refunded_total = :refundedTotal, refunds = :refunds, ${NO_REFUND}, updated_at = :now
+    WHERE ${HELD_REFUND}`,
+  refundEndLease: `UPDATE {table} SET refund_owner = NULL, refund_lease_until = 0, updated_at = :now WHERE ${HELD_REFUND}`,
+  refundTake: `UPDATE {table} SET refund_owner = :owner, refund_lease_until = :leaseUntil, updated_at = :now
+    WHERE token = :token AND refund_id = :refundId AND refund_lease_until <= :now`,
+  pendingRefunds: `SELECT ${SQL_COLUMNS} FROM {table} WHERE refund_id IS NOT NULL AND refund_lease_until <= :now
+    ORDER BY refund_requested_at, token LIMIT :limit`,
+  owedRefunds: `SELECT ${SQL_COLUMNS} FROM {table}
+    WHERE state = 'unfulfillable' AND transaction_id IS NOT NULL AND refund_id IS NULL AND refunds IS NULL
     ORDER BY created_at, token LIMIT :limit`,
 } as const;
 
