@@ -16,10 +16,13 @@ export type VerifyErrorCode =
   | 'overloaded'
   | 'internal_error';
 
+/** Codes `router.refund()` rejects with. */
+export type RefundErrorCode = 'refund_not_allowed' | 'refund_too_large' | 'refund_in_progress' | 'refund_rejected' | 'refund_unknown';
+
 /** Codes thrown at start-up by `khaltiVerifier()` or `new KhaltiClient()`. */
 export type StartupErrorCode = 'invalid_option' | 'store_required';
 
-export type KhaltiErrorCode = VerifyErrorCode | StartupErrorCode;
+export type KhaltiErrorCode = VerifyErrorCode | RefundErrorCode | StartupErrorCode;
 
 interface CodeInfo {
   status: number;
@@ -44,6 +47,14 @@ export const ERROR_CODES: Readonly<Record<KhaltiErrorCode, CodeInfo>> = Object.f
   fulfilment_failed: { status: 500, message: 'The payment is verified but the order could not be fulfilled yet; retry shortly.' },
   overloaded: { status: 503, message: 'Too many payments are being verified right now; retry shortly.' },
   internal_error: { status: 500, message: 'The payment could not be verified because of a server error; retry shortly.' },
+  refund_not_allowed: { status: 409, message: 'This payment cannot be refunded: it is not a settled payment Khalti confirmed.' },
+  refund_too_large: { status: 409, message: 'The refund is more than what is left to refund of this payment.' },
+  refund_in_progress: { status: 409, message: 'Another refund of this payment is being made or waits to be resolved; retry later.' },
+  refund_rejected: { status: 402, message: 'Khalti did not make the refund.' },
+  refund_unknown: {
+    status: 502,
+    message: 'Khalti gave no usable answer to the refund; it is kept pending and resolved from Khalti’s state, never sent again.',
+  },
   invalid_option: { status: 500, message: 'khalti-express was given an invalid option.' },
   store_required: { status: 500, message: 'khalti-express needs a `store` in production.' },
 });

@@ -13,6 +13,10 @@ export type {
   InitiateBody,
   ReconcileOptions,
   ReconcileSummary,
+  RefundKey,
+  RefundOptions,
+  RefundReceipt,
+  RefundedPayment,
 } from './types';
 export {
   DEFAULT_PATH,
@@ -22,10 +26,19 @@ export {
   DEFAULT_MIN_AMOUNT,
   DEFAULT_BODY_LIMIT,
   DEFAULT_FULFILMENT_TIMEOUT_MS,
+  DEFAULT_REFUND_SETTLE_MS,
 } from './options';
 
 // Handle and render its errors.
-export { KhaltiError, isKhaltiError, ERROR_CODES, type KhaltiErrorCode, type VerifyErrorCode, type StartupErrorCode } from './errors';
+export {
+  KhaltiError,
+  isKhaltiError,
+  ERROR_CODES,
+  type KhaltiErrorCode,
+  type VerifyErrorCode,
+  type RefundErrorCode,
+  type StartupErrorCode,
+} from './errors';
 export { renderError, sendError, type ErrorBody, type RenderedError } from './http/respond';
 
 // Choose or write a ledger store (durable ones: khalti-express/stores/sqlite, /postgres, /redis).
@@ -38,6 +51,11 @@ export type {
   ClaimResult,
   VerifiedInput,
   DeclinedInput,
+  PendingRefund,
+  RefundEntry,
+  BeginRefundInput,
+  BeginRefundResult,
+  FinishRefundInput,
   MarkVerifiedResult,
 } from './ledger/store';
 export { runStoreConformance, type ConformanceRunner } from './ledger/conformance';
@@ -48,3 +66,4 @@ export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_RETRY_BASE_MS, type Khalt
 export type { KhaltiApi, CallOptions } from './khalti/api';
 export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
 export type { EpaymentInitiateRequest, InitiateOutcome, LookupOutcome, LookupStatus } from './khalti/classify-epayment';
+export type { RefundOutcome, RefundRequest } from './khalti/classify-refund';

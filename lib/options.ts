@@ -21,13 +21,16 @@ export const DEFAULT_MIN_AMOUNT = 1000;
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 /** How long `onVerified` may take before the request is answered `fulfilment_failed`. Defaults `fulfilmentTimeoutMs`. */
 export const DEFAULT_FULFILMENT_TIMEOUT_MS = 15_000;
+/** How long a refund of unknown outcome waits before Khalti's "not refunded" is believed. */
+export const DEFAULT_REFUND_SETTLE_MS = 60_000;
 /** Extra time on top of the Khalti calls' budget, for the app's hooks and the store. */
 const HOOK_ALLOWANCE_MS = 2_000;
 
 /** Options after validation, with every default filled in. */
 export interface Config<Req = unknown> extends Required<
-  Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId' | 'epayment' | 'store' | 'client'>
+  Omit<KhaltiVerifierOptions<Req>, 'onFailed' | 'getOrderId' | 'epayment' | 'store' | 'client' | 'onRefunded'>
 > {
+  onRefunded?: KhaltiVerifierOptions<Req>['onRefunded'];
   onFailed?: KhaltiVerifierOptions<Req>['onFailed'];
   getOrderId?: KhaltiVerifierOptions<Req>['getOrderId'];
   /** The app's store; the composition root makes a `MemoryStore` when there is none. */
@@ -77,6 +80,9 @@ const optionsSchema = Joi.object({
   logger: loggerSchema,
   leaseMs: Joi.number().integer().min(1000),
   fulfilmentTimeoutMs: Joi.number().integer().min(1).max(600_000),
+  onRefunded: Joi.function(),
+  refundUnfulfillable: Joi.boolean(),
+  refundSettleMs: Joi.number().integer().min(0).max(86_400_000),
   epayment: Joi.object({
     returnUrl: Joi.string()
       .uri({ scheme: ['http', 'https'] })
@@ -108,6 +114,9 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   logger: 'pass an object with warn(message) and error(message) functions',
   leaseMs: 'use a whole number of milliseconds of at least 1000',
   fulfilmentTimeoutMs: 'use a whole number of milliseconds from 1 to 600000',
+  onRefunded: 'pass a function (refund) => void, called once per refund Khalti confirmed',
+  refundUnfulfillable: 'pass true to let reconcile() refund unfulfillable payments, or false',
+  refundSettleMs: 'use a whole number of milliseconds from 0 to 86400000',
   epayment:
     'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, ' +
     'and optionally orderInfo, redirectOrigins (http(s) URLs), initiatePath and returnPath',
@@ -156,6 +165,8 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
     logger: parsed.logger ?? CONSOLE_LOGGER,
     leaseMs,
     fulfilmentTimeoutMs,
+    refundUnfulfillable: parsed.refundUnfulfillable ?? false,
+    refundSettleMs: parsed.refundSettleMs ?? DEFAULT_REFUND_SETTLE_MS,
     khaltiBudgetMs,
     ...(epayment
       ? {

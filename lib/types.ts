@@ -109,6 +109,48 @@ export interface KhaltiVerifierOptions<Req = Request> {
   fulfilmentTimeoutMs?: number;
   /** Turn on Khalti ePayment (KPG-2) routes: `initiatePath` and `returnPath`. Defaults to off. */
   epayment?: EpaymentOptions<Req>;
+  /**
+   * Called once per refund Khalti confirmed (through `refund()` or when `reconcile()` resolves one), so
+   * the shop can mark its order. Awaited; its errors are logged and ignored (the refund is made).
+   * Defaults to none.
+   */
+  onRefunded?: (refund: RefundedPayment) => MaybePromise<void>;
+  /** Let `reconcile()` refund every `unfulfillable` payment in full, once. Defaults to `false`. */
+  refundUnfulfillable?: boolean;
+  /**
+   * How long after a refund of unknown outcome Khalti's state may be read as "not refunded", in ms
+   * (Khalti may show a refund with a delay; until then the refund stays pending). Defaults to `60000`.
+   */
+  refundSettleMs?: number;
+}
+
+/** Which payment to refund: a widget payment by its token, an ePayment by its pidx. */
+export type RefundKey = { token: string } | { pidx: string };
+
+export interface RefundOptions {
+  /** Paisa to refund. Defaults to everything not refunded yet. */
+  amount?: number;
+  /** The customer's Khalti ID, for a payment made from a bank (Khalti's `mobile`). Defaults to none. */
+  mobile?: string;
+}
+
+/** What `refund()` resolves to once Khalti confirmed the refund. */
+export interface RefundReceipt {
+  ok: true;
+  orderId: string;
+  /** Paisa refunded by this call. */
+  amount: number;
+  /** Paisa refunded of this payment so far, this refund included. */
+  refundedTotal: number;
+  /** Paisa still refundable. */
+  remaining: number;
+  /** Khalti's transaction id the refund was made against. */
+  transactionId: string;
+}
+
+/** What `onRefunded` receives. */
+export interface RefundedPayment extends Omit<RefundReceipt, 'ok'> {
+  key: RefundKey;
 }
 
 /** What `epayment.orderInfo` may add to the initiate request. */
@@ -193,4 +235,9 @@ export interface ReconcileSummary {
    * unfulfillable on this call: each is logged, and an unsettled one is tried again next time.
    */
   unsettled: number;
+  /**
+   * Refunds: pending ones of unknown outcome `resolved` from Khalti's state, those still `pending`,
+   * and `unfulfillable` payments `refunded` by this call (with `refundUnfulfillable`).
+   */
+  refunds: { resolved: number; pending: number; refunded: number };
 }

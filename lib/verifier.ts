@@ -14,7 +14,8 @@ import { MemoryStore } from './ledger/memory';
 import type { LedgerStore } from './ledger/store';
 import { createLog } from './log';
 import { parseOptions, type Config } from './options';
-import type { KhaltiVerifierOptions, ReconcileOptions, ReconcileSummary } from './types';
+import { refund } from './flow/refund';
+import type { KhaltiVerifierOptions, ReconcileOptions, ReconcileSummary, RefundKey, RefundOptions, RefundReceipt } from './types';
 
 /** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
 export interface KhaltiVerifierRouter extends Router {
@@ -24,6 +25,12 @@ export interface KhaltiVerifierRouter extends Router {
   readonly store: LedgerStore;
   /** Re-drive payments a crash left behind (see the README's "Leases and reconcile()"). */
   reconcile(options?: ReconcileOptions): Promise<ReconcileSummary>;
+  /**
+   * Refund a settled payment, whole or in part, exactly once (docs/refunds.md). Rejects with a
+   * `KhaltiError`: `refund_not_allowed`, `refund_too_large`, `refund_in_progress`, `refund_rejected`,
+   * `refund_unknown` or `invalid_request`.
+   */
+  refund(key: RefundKey, options?: RefundOptions): Promise<RefundReceipt>;
 }
 
 /**
@@ -55,6 +62,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     client: { value: client },
     store: { value: deps.store },
     reconcile: { value: (reconcileOptions?: ReconcileOptions) => flow.reconcile(reconcileOptions) },
+    refund: { value: (key: RefundKey, refundOptions?: RefundOptions) => refund(deps, key, refundOptions) },
   });
   return router;
 }

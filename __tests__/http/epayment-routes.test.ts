@@ -230,12 +230,22 @@ describe('reconcile() and ePayment', () => {
     await onHostedPage(paid, 'pay'); // …and the customer never comes back
     sandbox.setEpaymentStatus(pending, 'Pending');
     sandbox.setEpaymentStatus(expired, 'Expired');
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 1, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 1,
+      released: 1,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(shop.verified.map((p) => [p.orderId, p.pidx])).toEqual([['A-1', paid]]);
     expect(await store.get(`pidx:${expired}`)).toMatchObject({ state: 'declined', failureCode: 'payment_not_completed' });
     expect((await store.get(`pidx:${pending}`))?.state).toBe('claimed');
     sandbox.setEpaymentStatus(pending, 'Completed');
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(shop.verified).toHaveLength(2);
   });
 });

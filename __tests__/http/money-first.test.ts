@@ -60,7 +60,12 @@ describe('1. a second ePayment of one order', () => {
     expect(shop.verified.map((p) => p.pidx)).toEqual([first]);
     expect(shop.logs.some((l) => l.level === 'error' && /already paid.*refund/.test(l.message))).toBe(true);
     // Settled for good: reconcile has nothing left to try, this run or any later one.
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
   });
 
   it('is found by reconcile() when the customer never came back from the second payment', async () => {
@@ -71,7 +76,12 @@ describe('1. a second ePayment of one order', () => {
     await pay(second); // …and the tab is closed before the redirect
     await shop.router.reconcile();
     expect(await shop.router.store.get(`pidx:${second}`)).toMatchObject({ state: 'unfulfillable', failureCode: 'order_already_paid' });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(shop.verified).toHaveLength(1);
   });
 
@@ -81,7 +91,12 @@ describe('1. a second ePayment of one order', () => {
     const second = await initiate(shop);
     await request(shop.app).get(await pay(first));
     sandbox.setEpaymentStatus(second, 'Expired');
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 1, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 1,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(await shop.router.store.get(`pidx:${second}`)).toMatchObject({ state: 'declined', failureCode: 'payment_not_completed' });
   });
 
@@ -110,7 +125,12 @@ describe('2. reconcile() decides on the order’s price, as the request path doe
     prices['A-17'] = 5000; // the cart grew after the link was made
     await pay(pidx); // the customer pays the Rs 10 link and never comes back
     asked.length = 0;
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(asked).toEqual([['A-17', undefined]]);
     expect(shop.verified).toEqual([]);
     expect(await shop.router.store.get(`pidx:${pidx}`)).toMatchObject({ state: 'unfulfillable', failureCode: 'amount_mismatch' });
@@ -124,7 +144,12 @@ describe('2. reconcile() decides on the order’s price, as the request path doe
     const shop = createShop({ store, prices, baseUrl: KHALTI_URL });
     await store.claim({ token: TOKEN, orderId: 'A-17', amount: 1000, owner: 'crashed', now: Date.now() - 3_600_000, leaseMs: 1_000 });
     const status = nockStatus(TOKEN, 1000).reply(200, STATUS_BODIES.Complete);
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(status.isDone()).toBe(true);
     expect(shop.verified).toEqual([]);
     expect(await store.get(TOKEN)).toMatchObject({ state: 'unfulfillable', failureCode: 'amount_mismatch' });
@@ -135,7 +160,12 @@ describe('2. reconcile() decides on the order’s price, as the request path doe
     const shop = createShop({ store, baseUrl: KHALTI_URL });
     await store.claim({ token: TOKEN, orderId: 'A-17', amount: 1000, owner: 'crashed', now: Date.now() - 3_600_000, leaseMs: 1_000 });
     nockStatus(TOKEN, 1000).reply(200, STATUS_BODIES.Complete);
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(shop.verified).toMatchObject([{ orderId: 'A-17', token: TOKEN, amount: 1000 }]);
   });
 
@@ -143,7 +173,12 @@ describe('2. reconcile() decides on the order’s price, as the request path doe
     const store = new MemoryStore();
     const shop = createShop({ store, prices: {}, baseUrl: KHALTI_URL });
     await store.claim({ token: TOKEN, orderId: 'A-17', amount: 1000, owner: 'crashed', now: Date.now() - 3_600_000, leaseMs: 1_000 });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(await store.get(TOKEN)).toMatchObject({ state: 'claimed', owner: 'crashed' });
     expect(shop.logs.some((l) => l.level === 'error' && /could not price the order/.test(l.message))).toBe(true);
   });
@@ -159,7 +194,12 @@ describe('3. a lookup 404 that is not Khalti’s', () => {
     const shop = createShop({ store, baseUrl: KHALTI_URL, epayment: EPAYMENT });
     await issued(store, PIDX);
     nockLookup().times(3).reply(404, '<html><body><h1>404 Not Found</h1></body></html>', { 'content-type': 'text/html' });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(await store.get(`pidx:${PIDX}`)).toMatchObject({ state: 'claimed', orderId: 'A-17' });
     nockLookup().reply(200, lookupBody('Completed'));
     expect((await request(shop.app).get(`/khalti/return?pidx=${PIDX}`)).headers.location).toBe('/orders/A-17');
@@ -171,7 +211,12 @@ describe('3. a lookup 404 that is not Khalti’s', () => {
     const shop = createShop({ store, baseUrl: KHALTI_URL, epayment: EPAYMENT });
     await issued(store, PIDX);
     nockLookup().reply(404, { detail: 'Not found.', error_key: 'validation_error' });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 1, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 1,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(await store.get(`pidx:${PIDX}`)).toMatchObject({ state: 'declined', failureCode: 'payment_rejected' });
     // Not "not started by this shop" (orderId ''): the shop knows this pidx, for A-17. Khalti is not asked again.
     expect((await request(shop.app).get(`/khalti/return?pidx=${PIDX}`)).headers.location).toBe('/orders/A-17?error=payment_rejected');

@@ -38,7 +38,7 @@ describe('reconcile()', () => {
     sandbox.requests.length = 0;
 
     const summary = await shop.router.reconcile();
-    expect(summary).toEqual({ fulfilled: 3, released: 1, unsettled: 0 });
+    expect(summary).toEqual({ fulfilled: 3, released: 1, unsettled: 0, refunds: { resolved: 0, pending: 0, refunded: 0 } });
     expect(shop.verified.map((p) => p.orderId).sort()).toEqual(['A-1', 'A-2', 'A-3']);
     expect((await store.get(verifiedNotFulfilled.token))?.state).toBe('fulfilled');
     expect((await store.get(completedUnrecorded.token))?.state).toBe('fulfilled');
@@ -51,7 +51,12 @@ describe('reconcile()', () => {
     expect(sandbox.transaction(confirmedUnverified.token)?.state).toBe('Completed');
 
     // Nothing is left to do, and a replayed request finds the payment fulfilled once.
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     const replay = await shop.post({ token: completedUnrecorded.token, amount: 1000, orderId: 'A-2' });
     expect(replay.body.replayed).toBe(true);
     expect(shop.verified).toHaveLength(3);
@@ -64,7 +69,12 @@ describe('reconcile()', () => {
     const shop = createShop({ store, baseUrl: sandbox.baseUrl });
     await crashedClaim(store, 'check:6f1c2c8e-3b1f-4a7e-9a51-0d2b8c7e4f10', 'A-17');
     sandbox.requests.length = 0;
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 1, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 1,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(sandbox.requests).toEqual([]);
     expect(await store.get('check:6f1c2c8e-3b1f-4a7e-9a51-0d2b8c7e4f10')).toBeNull();
     expect(shop.verified).toEqual([]);
@@ -90,8 +100,18 @@ describe('reconcile()', () => {
     });
     const { token } = sandbox.pay({ amount: 1000 });
     await crashedClaim(store, token, 'A-17', true);
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(requests).toEqual([undefined, undefined]);
   });
 
@@ -101,9 +121,19 @@ describe('reconcile()', () => {
     const { token } = sandbox.pay({ amount: 1000 });
     await crashedClaim(store, token, 'A-17');
     sandbox.faults.inject('server_error', { times: 3 });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 1 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 1,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect((await store.get(token))?.state).toBe('claimed');
-    expect(await shop.router.reconcile({ limit: 10 })).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile({ limit: 10 })).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
   });
 
   it('rejects with internal_error when the store cannot list', async () => {
@@ -123,8 +153,18 @@ describe('reconcile() with a backlog', () => {
     const orders = Array.from({ length: 230 }, (_, i) => `B-${i}`);
     const shop = createShop({ store, baseUrl: sandbox.baseUrl, prices: Object.fromEntries(orders.map((id) => [id, 1000])) });
     for (const orderId of orders) await crashedClaim(store, sandbox.pay({ amount: 1000 }).token, orderId, true);
-    expect(await shop.router.reconcile({ limit: 30 })).toEqual({ fulfilled: 30, released: 0, unsettled: 0 });
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 200, released: 0, unsettled: 0 });
+    expect(await shop.router.reconcile({ limit: 30 })).toEqual({
+      fulfilled: 30,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 200,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(new Set(shop.verified.map((p) => p.orderId)).size).toBe(230);
   });
 
@@ -140,6 +180,11 @@ describe('reconcile() with a backlog', () => {
       },
     });
     for (const orderId of orders) await crashedClaim(store, sandbox.pay({ amount: 1000 }).token, orderId, true);
-    expect(await shop.router.reconcile()).toEqual({ fulfilled: 0, released: 0, unsettled: 150 });
+    expect(await shop.router.reconcile()).toEqual({
+      fulfilled: 0,
+      released: 0,
+      unsettled: 150,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
   });
 });

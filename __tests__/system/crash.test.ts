@@ -56,7 +56,12 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
     await crashing.kill();
     expect(lines(path.join(dir, 'fulfilled.log'))).toEqual([]);
 
-    expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await recoverAndReconcile()).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${token} O-1`]);
     // Khalti was asked once: the recorded verification was trusted, not repeated.
     expect(sandbox.requests.filter((r) => r.path === '/api/v2/payment/verify/')).toHaveLength(1);
@@ -76,7 +81,12 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
       expect(sandbox.transaction(token)?.state).toBe(stateAtCrash);
       await crashing.kill();
 
-      expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+      expect(await recoverAndReconcile()).toEqual({
+        fulfilled: 1,
+        released: 0,
+        unsettled: 0,
+        refunds: { resolved: 0, pending: 0, refunded: 0 },
+      });
       expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ')[0])).toEqual([token]);
       expect(sandbox.transaction(token)?.state).toBe('Completed');
       // Reconcile asked the status API before anything else.
@@ -99,7 +109,9 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
     expect(retry).toMatchObject({ status: 200, body: { ok: true, replayed: false } });
     const again = await postJson(`${fresh.url}/khalti/verify`, { token, amount: 1000, orderId: 'O-3' });
     expect(again).toMatchObject({ status: 200, body: { replayed: true } });
-    expect(await postJson(`${fresh.url}/reconcile`, {})).toMatchObject({ body: { fulfilled: 0, released: 0, unsettled: 0 } });
+    expect(await postJson(`${fresh.url}/reconcile`, {})).toMatchObject({
+      body: { fulfilled: 0, released: 0, unsettled: 0, refunds: { resolved: 0, pending: 0, refunded: 0 } },
+    });
     expect(lines(path.join(dir, 'fulfilled.log'))).toHaveLength(1);
   }, 30_000);
 
@@ -118,7 +130,12 @@ describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
     await waitFor(() => lines(path.join(dir, 'fulfilled.log.entered')).includes(pidx), 10_000, 'onVerified to start');
     await crashing.kill();
 
-    expect(await recoverAndReconcile()).toEqual({ fulfilled: 1, released: 0, unsettled: 0 });
+    expect(await recoverAndReconcile()).toEqual({
+      fulfilled: 1,
+      released: 0,
+      unsettled: 0,
+      refunds: { resolved: 0, pending: 0, refunded: 0 },
+    });
     expect(lines(path.join(dir, 'fulfilled.log')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([`${pidx} O-4`]);
   }, 30_000);
 });

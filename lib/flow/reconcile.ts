@@ -10,6 +10,7 @@ import type { ReconcileOptions, ReconcileSummary } from '../types';
 import { claimAndSettle } from './claim';
 import type { FlowDeps } from './deps';
 import { askExpectedAmount } from './price';
+import { refundRecorded, resolvePendingRefund } from './refund';
 import { Failure } from './result';
 
 /** How many stale records `reconcile()` lists at a time. */
@@ -21,7 +22,7 @@ const BATCH = 100;
  * are never touched. Initiate's order checks (`check:` keys) a crash left are released without Khalti.
  */
 export async function reconcile<Req>(deps: FlowDeps<Req>, pacer: Pacer, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { fulfilled: 0, released: 0, unsettled: 0 };
+  const summary: ReconcileSummary = { fulfilled: 0, released: 0, unsettled: 0, refunds: { resolved: 0, pending: 0, refunded: 0 } };
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const startedAt = Date.now();
   const seen = new Set<string>();
@@ -42,7 +43,16 @@ export async function reconcile<Req>(deps: FlowDeps<Req>, pacer: Pacer, options:
       await reconcileOne(deps, pacer, record, summary);
     }
   }
-  if (seen.size > 0) deps.log('info', 'reconcile finished', { ...summary });
+  const refundsSeen = await reconcileRefunds(deps, summary, startedAt);
+  if (seen.size + refundsSeen > 0) {
+    const { refunds, ...counts } = summary;
+    deps.log('info', 'reconcile finished', {
+      ...counts,
+      refundsResolved: refunds.resolved,
+      refundsPending: refunds.pending,
+      refunded: refunds.refunded,
+    });
+  }
   return summary;
 }
 
@@ -121,4 +131,52 @@ async function releaseCheck<Req>(deps: FlowDeps<Req>, record: PaymentRecord): Pr
 async function ended<Req>(deps: FlowDeps<Req>, key: string): Promise<boolean> {
   const record = await deps.store.get(key).catch(() => undefined);
   return record === null || record?.state === 'declined';
+}
+
+/**
+ * Refunds: every pending refund whose lease ended is resolved from Khalti's state (never posted again);
+ * with `refundUnfulfillable`, every unfulfillable payment no refund was tried for is refunded in full,
+ * once (a refused or unknown one is never tried again by reconcile). Answers how many records it saw.
+ */
+async function reconcileRefunds<Req>(deps: FlowDeps<Req>, summary: ReconcileSummary, startedAt: number): Promise<number> {
+  const seen = new Set<string>();
+  const listed = async (list: () => Promise<PaymentRecord[]>): Promise<PaymentRecord[]> => {
+    try {
+      return (await list()).filter((record) => !seen.has(record.token));
+    } catch (error) {
+      deps.log('error', 'reconcile could not list refunds', { error: describeError(error) });
+      throw new KhaltiError('internal_error');
+    }
+  };
+  for (let batch = await listed(() => deps.store.listPendingRefunds(startedAt, seen.size + BATCH)); batch.length > 0;) {
+    for (const record of batch) {
+      seen.add(record.token);
+      const outcome = await resolvePendingRefund(deps, record).catch((error: unknown) => {
+        deps.log('error', 'reconcile could not resolve a pending refund', { ...keyFields(record.token), error: describeError(error) });
+        return 'pending' as const;
+      });
+      summary.refunds[outcome] += 1;
+    }
+    batch = await listed(() => deps.store.listPendingRefunds(startedAt, seen.size + BATCH));
+  }
+  if (!deps.config.refundUnfulfillable) return seen.size;
+  for (let batch = await listed(() => deps.store.listOwedRefunds(seen.size + BATCH)); batch.length > 0;) {
+    for (const record of batch) {
+      seen.add(record.token);
+      try {
+        await refundRecorded(deps, record.token, {});
+        summary.refunds.refunded += 1;
+      } catch (error) {
+        const code = error instanceof KhaltiError ? error.code : 'internal_error';
+        if (code === 'refund_unknown') summary.refunds.pending += 1;
+        deps.log('error', 'reconcile could not refund an unfulfillable payment', {
+          ...keyFields(record.token),
+          orderId: record.orderId,
+          code,
+        });
+      }
+    }
+    batch = await listed(() => deps.store.listOwedRefunds(seen.size + BATCH));
+  }
+  return seen.size;
 }
