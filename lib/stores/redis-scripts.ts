@@ -14,6 +14,22 @@ local function owned(key, owner, state1, state2)
   local state = hget(key, 'state')
   return hget(key, 'owner') == owner and (state == state1 or (state2 ~= nil and state == state2))
 end
+-- Up to limit tokens of sorted set zkey, in score order, whose record's lease field ended by now.
+local function due(zkey, field, now, limit, prefix)
+  local found, start = {}, 0
+  while #found < limit do
+    local batch = redis.call('ZRANGE', zkey, start, start + 199)
+    if #batch == 0 then break end
+    for _, token in ipairs(batch) do
+      if tonumber(hget(rkey(prefix, token), field) or '0') <= now then
+        found[#found + 1] = token
+        if #found >= limit then break end
+      end
+    end
+    start = start + 200
+  end
+  return found
+end
 `;
 
 /**
@@ -118,20 +134,7 @@ return 1
 
 /** KEYS: active set. ARGV: now, limit, prefix. Returns the tokens, oldest first. */
 export const LIST_STALE = `${HELPERS}
-local now, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local found, start = {}, 0
-while #found < limit do
-  local batch = redis.call('ZRANGE', KEYS[1], start, start + 199)
-  if #batch == 0 then break end
-  for _, token in ipairs(batch) do
-    if tonumber(hget(rkey(prefix, token), 'leaseUntil') or '0') <= now then
-      found[#found + 1] = token
-      if #found >= limit then break end
-    end
-  end
-  start = start + 200
-end
-return found
+return due(KEYS[1], 'leaseUntil', tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
 `;
 
 /**
@@ -182,18 +185,5 @@ return 1
 
 /** KEYS: refunds set. ARGV: now, limit, prefix. Returns the tokens whose pending refund's lease ended, oldest first. */
 export const LIST_PENDING_REFUNDS = `${HELPERS}
-local now, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local found, start = {}, 0
-while #found < limit do
-  local batch = redis.call('ZRANGE', KEYS[1], start, start + 199)
-  if #batch == 0 then break end
-  for _, token in ipairs(batch) do
-    if tonumber(hget(rkey(prefix, token), 'refundLeaseUntil') or '0') <= now then
-      found[#found + 1] = token
-      if #found >= limit then break end
-    end
-  end
-  start = start + 200
-end
-return found
+return due(KEYS[1], 'refundLeaseUntil', tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
 `;
