@@ -58,7 +58,7 @@ export type {
   FinishRefundInput,
   MarkVerifiedResult,
 } from './ledger/store';
-export { runStoreConformance, type ConformanceRunner } from './ledger/conformance';
+export { runStoreConformance, type ConformanceOptions, type ConformanceRunner } from './ledger/conformance';
 
 // Talk to Khalti directly, or swap the client (the `client` option).
 export { KhaltiClient } from './khalti/client';

@@ -24,7 +24,9 @@ afterAll(async () => {
   await admin.end();
 });
 
-runStoreConformance(() => new PostgresStore({ connectionString: PG_URL, table }));
+const makeStore = () => new PostgresStore({ connectionString: PG_URL, table });
+// A restart: a new instance (a new pool) on the same table.
+runStoreConformance(makeStore, undefined, { reopen: makeStore });
 
 describe('PostgresStore', () => {
   it('creates its table on first use, safely when several instances start at once', async () => {

@@ -23,7 +23,9 @@ afterAll(async () => {
   await admin.quit();
 });
 
-runStoreConformance(() => new RedisStore({ url: REDIS_URL, prefix }));
+const makeStore = () => new RedisStore({ url: REDIS_URL, prefix });
+// A restart: a new client on the same prefix.
+runStoreConformance(makeStore, undefined, { reopen: makeStore });
 
 describe('RedisStore', () => {
   it('uses a client it is given without quitting it, and keeps large timestamps exact', async () => {

@@ -10,7 +10,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'khx-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-runStoreConformance(() => new SqliteStore({ filename: path.join(dir, `ledger-${(n += 1)}.db`) }));
+// A restart: the same file opened again by a new instance.
+runStoreConformance(() => new SqliteStore({ filename: path.join(dir, `ledger-${(n += 1)}.db`) }), undefined, {
+  reopen: (closed) => new SqliteStore({ filename: (closed as SqliteStore).filename }),
+});
 
 describe('SqliteStore', () => {
   it('keeps its records across close and reopen (durable on disk)', async () => {

@@ -11,10 +11,12 @@ export interface RefundFixtures {
   freshToken(label: string): string;
   T0: number;
   LEASE: number;
+  /** A second instance over the same data, as after a restart (durable stores only). */
+  reopen?: (closed: LedgerStore) => LedgerStore | Promise<LedgerStore>;
 }
 
 export function refundConformance(describe: (name: string, fn: () => void) => void, withStore: WithStore, f: RefundFixtures): void {
-  const { claimInput, freshToken, T0, LEASE } = f;
+  const { claimInput, freshToken, T0, LEASE, reopen } = f;
 
   /** A fulfilled payment of `amount` paisa with Khalti transaction id `idx`. */
   async function fulfilled(store: LedgerStore, amount = 1000, transactionId: string | null = 'idx-r') {
@@ -153,5 +155,33 @@ export function refundConformance(describe: (name: string, fn: () => void) => vo
       assert.equal((await store.get(input.token))?.refund?.amount, 200);
       assert.deepEqual((await store.get(input.token))?.refunds, []);
     });
+
+    if (reopen) {
+      withStore('a pending intent and the refunded total survive a restart, and still hold the payment', async (store) => {
+        const input = await fulfilled(store);
+        const first = (await begin(store, input.token, 250)).record!.refund!;
+        await store.finishRefund(input.token, first.id, first.owner!, { outcome: 'refunded', now: T0 + 11 });
+        const pending = (await begin(store, input.token, 300, T0 + 20)).record!.refund!;
+        await store.close?.();
+        const after = await reopen(store);
+        try {
+          const record = await after.get(input.token);
+          assert.equal(record?.refundedTotal, 250);
+          assert.deepEqual(record?.refund, pending, 'the intent is read back as it was recorded');
+          assert.deepEqual(record?.refunds, [{ id: first.id, amount: 250, outcome: 'refunded', at: T0 + 11 }]);
+          assert.equal((await begin(after, input.token, 1, T0 + 21)).status, 'in_progress', 'no second intent after the restart');
+          const due = await after.listPendingRefunds(T0 + 20 + LEASE, 1000);
+          assert.ok(
+            due.some((listed) => listed.token === input.token),
+            'listed for resolution once its lease ends',
+          );
+          assert.equal(await after.takeRefund(input.token, pending.id, 'resolver', T0 + 20 + LEASE, LEASE), true);
+          assert.equal(await after.finishRefund(input.token, pending.id, 'resolver', { outcome: 'refunded', now: T0 + 30 + LEASE }), true);
+          assert.equal((await after.get(input.token))?.refundedTotal, 550);
+        } finally {
+          await after.close?.();
+        }
+      });
+    }
   });
 }

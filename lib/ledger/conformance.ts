@@ -46,11 +46,24 @@ function claimInput(overrides: Partial<ClaimInput> = {}): ClaimInput {
   };
 }
 
+/** What the suite may do beyond `makeStore`. */
+export interface ConformanceOptions {
+  /**
+   * A durable store's second instance over the same data, as a restarted process would open it (same
+   * file, table or prefix). Given, the suite also checks that what was recorded survives a restart.
+   */
+  reopen?: (closed: LedgerStore) => LedgerStore | Promise<LedgerStore>;
+}
+
 /**
  * Register the conformance tests for a store. `makeStore` is called once per test and must return a
  * fresh, usable store (on a real server for database stores); `close()` is called after each test.
  */
-export function runStoreConformance(makeStore: () => LedgerStore | Promise<LedgerStore>, runner: ConformanceRunner = globalRunner()): void {
+export function runStoreConformance(
+  makeStore: () => LedgerStore | Promise<LedgerStore>,
+  runner: ConformanceRunner = globalRunner(),
+  options: ConformanceOptions = {},
+): void {
   const { describe, it } = runner;
   const withStore = (name: string, fn: (store: LedgerStore) => Promise<void>, timeout?: number): void =>
     it(
@@ -431,6 +444,6 @@ export function runStoreConformance(makeStore: () => LedgerStore | Promise<Ledge
         assert.equal((await store.get(input.token))?.orderId, input.orderId);
       });
     });
-    refundConformance(describe, withStore, { claimInput, freshToken, T0, LEASE });
+    refundConformance(describe, withStore, { claimInput, freshToken, T0, LEASE, reopen: options.reopen });
   });
 }

@@ -219,7 +219,9 @@ export class PostgresStore implements LedgerStore {
     return refunds.listOwedRefunds(this.#refundSql, limit);
   }
 
+  /** Ends the pool the store made (never one it was given); a second call does nothing. */
   async close(): Promise<void> {
-    if (this.#ownsPool) await this.#pool.end();
+    if (!this.#ownsPool || this.#pool.ended) return;
+    await this.#pool.end();
   }
 }
