@@ -23,6 +23,11 @@ export interface Log {
   (level: Level, message: string, fields?: Fields): void;
 }
 
+/** `text` with every occurrence of the secret key replaced by `[redacted]`. */
+export function scrubSecret(text: string, secretKey: string): string {
+  return secretKey === '' ? text : text.split(secretKey).join('[redacted]');
+}
+
 /**
  * Build the package's logger. Fields are printed as `key=value` (values JSON-quoted so nothing can
  * forge a line; U+2028/U+2029 escaped too), `token` and `pidx` fields are masked, and the secret key is scrubbed from the whole line as a
@@ -36,11 +41,10 @@ export function createLog(logger: Logger, secretKey: string): Log {
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${JSON.stringify(MASKED_FIELDS.has(key) && typeof value === 'string' ? maskToken(value) : value)}`);
     // JSON leaves U+2028/U+2029 as they are, and some log viewers split a line on them.
-    const line = [`khalti-express: ${message}`, ...parts]
-      .join(' ')
-      .split(secretKey)
-      .join('[redacted]')
-      .replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+    const line = scrubSecret([`khalti-express: ${message}`, ...parts].join(' '), secretKey).replace(
+      /[\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+    );
     try {
       write.call(logger, line);
     } catch {

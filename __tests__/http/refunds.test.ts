@@ -1,8 +1,10 @@
 // Refunds through the ledger, against the sandbox: full and partial, widget and ePayment, over-refunds,
 // duplicates, concurrency, a lost answer resolved without a second POST, Khalti down, refundUnfulfillable.
+import nock from 'nock';
 import request from 'supertest';
 import { isKhaltiError, type RefundedPayment } from '../../lib';
-import { assertNoSecretLeaked, createShop, SECRET_KEY, type ShopOptions } from '../helpers/app';
+import { assertNoSecretLeaked, createShop, KHALTI_URL, recordForLeakCheck, SECRET_KEY, type ShopOptions } from '../helpers/app';
+import { nockStatus, nockVerify, STATUS_BODIES, TOKEN, verifySuccess } from '../fixtures/khalti';
 import { onHostedPage } from '../helpers/epayment';
 import { useSandbox } from '../helpers/sandbox';
 
@@ -51,6 +53,8 @@ async function refundError(promise: Promise<unknown>): Promise<{ code: string; s
     (thrown: unknown) => thrown,
   );
   if (!isKhaltiError(error)) throw new Error(`expected a KhaltiError, got ${String(error)}`);
+  // Whatever the app does with a refund error (log it, show it), the secret must not be in it.
+  recordForLeakCheck(JSON.stringify({ message: error.message, details: error.details, string: String(error), cause: String(error.cause) }));
   return error;
 }
 
@@ -244,5 +248,41 @@ describe('reconcile() with refundUnfulfillable', () => {
     });
     expect((await shop.router.reconcile()).refunds).toEqual({ resolved: 0, pending: 0, refunded: 0 });
     expect(refundPosts()).toEqual([]);
+  });
+});
+
+describe('refunds keep the secret', () => {
+  const IDX = String(verifySuccess().idx);
+  const nockRefund = () =>
+    nock(KHALTI_URL).post(`/api/merchant-transaction/${IDX}/refund/`).matchHeader('authorization', `Key ${SECRET_KEY}`);
+
+  async function paidAtKhalti(options: ShopOptions = {}) {
+    const shop = createShop({ baseUrl: KHALTI_URL, ...options });
+    nockVerify().reply(200, verifySuccess());
+    expect((await shop.post({ token: TOKEN, amount: 1000, orderId: 'A-17' })).status).toBe(200);
+    return shop;
+  }
+
+  it('scrubs the key from Khalti’s words when a refusal echoes it', async () => {
+    const shop = await paidAtKhalti();
+    nockRefund().reply(400, { detail: `Key ${SECRET_KEY} may not refund.`, amount: [`bad for ${SECRET_KEY}`] });
+    const error = await refundError(shop.router.refund({ token: TOKEN }));
+    expect(error).toMatchObject({ code: 'refund_rejected', details: ['Key [redacted] may not refund.', 'amount: bad for [redacted]'] });
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('a refused key, Khalti down, and a lost answer resolved from the status API: no key in any error or log line', async () => {
+    const shop = await paidAtKhalti({ timeoutMs: 200, refundSettleMs: 0 });
+    nockRefund().reply(401, { detail: 'Invalid token.', status_code: 401 });
+    expect(await refundError(shop.router.refund({ token: TOKEN }, { amount: 100 }))).toMatchObject({ code: 'refund_rejected' });
+    nockRefund().reply(503, `<html>${SECRET_KEY}</html>`);
+    expect(await refundError(shop.router.refund({ token: TOKEN }, { amount: 100 }))).toMatchObject({ code: 'refund_unknown' });
+    nockStatus().reply(200, STATUS_BODIES['Partially refunded']);
+    expect((await shop.router.reconcile()).refunds).toEqual({ resolved: 1, pending: 0, refunded: 0 });
+    expect(await shop.router.store.get(TOKEN)).toMatchObject({ refundedTotal: 100, refund: null });
+    nockRefund().delay(1000).reply(200, { detail: 'Transaction refund successful.' });
+    expect(await refundError(shop.router.refund({ token: TOKEN }, { amount: 100 }))).toMatchObject({ code: 'refund_unknown' });
+    expect(shop.logs.length).toBeGreaterThan(3);
+    for (const line of shop.logs) recordForLeakCheck(line.message);
   });
 });

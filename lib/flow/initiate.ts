@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { KhaltiError, type KhaltiErrorInit, type VerifyErrorCode } from '../errors';
 import type { EpaymentInitiateRequest } from '../khalti/classify-epayment';
 import { checkKey, pidxKey } from '../ledger/keys';
-import { describeError } from '../log';
+import { describeError, scrubSecret } from '../log';
 import { isOrderId, isOrderIdAnswer } from '../request';
 import type { EpaymentOrderInfo, InitiateBody } from '../types';
 import type { FlowDeps } from './deps';
@@ -75,7 +75,9 @@ export class EpaymentInitiator<Req> {
       case 'invalid':
         return fail('invalid_request', {
           message: 'Khalti refused the payment request.',
-          details: Object.entries(started.fields).map(([field, messages]) => `${field}: ${messages.join(' ')}`),
+          details: Object.entries(started.fields).map(([field, messages]) =>
+            scrubSecret(`${field}: ${messages.join(' ')}`, config.secretKey),
+          ),
         });
       case 'auth_failed':
         log('error', 'configuration error: Khalti rejected our secret key (not a payment). Check `secretKey` and `baseUrl`', {

@@ -8,7 +8,7 @@ import type { RefundOutcome } from '../khalti/classify-refund';
 import { messagesOf } from '../khalti/classify-refund';
 import { keyFields, parseKey, pidxKey, tokenKey } from '../ledger/keys';
 import type { BeginRefundResult, PaymentRecord } from '../ledger/store';
-import { describeError } from '../log';
+import { describeError, scrubSecret } from '../log';
 import { TOKEN_PATTERN } from '../request';
 import type { RefundKey, RefundOptions, RefundReceipt } from '../types';
 import type { FlowDeps } from './deps';
@@ -109,7 +109,11 @@ export async function refundRecorded<Req>(deps: FlowDeps<Req>, ledgerKey: string
   }
   if (outcome.kind === 'rejected' || outcome.kind === 'auth_failed') {
     await settle(deps, record, owner, 'rejected');
-    const details = outcome.kind === 'rejected' ? messagesOf(outcome.body) : ['Khalti refused our secret key (a configuration error)'];
+    // Khalti's words go to the caller: never with the secret in them, whatever Khalti echoed.
+    const details =
+      outcome.kind === 'rejected'
+        ? messagesOf(outcome.body).map((text) => scrubSecret(text, deps.config.secretKey))
+        : ['Khalti refused our secret key (a configuration error)'];
     deps.log(outcome.kind === 'auth_failed' ? 'error' : 'warn', 'Khalti refused a refund', { ...fields, httpStatus: outcome.httpStatus });
     throw refundError('refund_rejected', { details });
   }
