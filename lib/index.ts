@@ -57,6 +57,10 @@ export type {
   BeginRefundResult,
   FinishRefundInput,
   MarkVerifiedResult,
+  ListQuery,
+  ListPage,
+  LedgerTotals,
+  StateTotals,
 } from './ledger/store';
 export { runStoreConformance, type ConformanceOptions, type ConformanceRunner } from './ledger/conformance';
 

@@ -3,7 +3,7 @@
 import Joi from 'joi';
 import { KhaltiError } from './errors';
 import { CLIENT_OPTION_HINTS, CLIENT_OPTION_SCHEMAS, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from './khalti/options';
-import { missingStoreMethods, STORE_METHODS } from './ledger/store';
+import { missingStoreMethods, STORE_METHODS } from './ledger/store-methods';
 import type { EpaymentOptions, KhaltiVerifierOptions, Logger } from './types';
 import { validateOptions } from './validate-options';
 

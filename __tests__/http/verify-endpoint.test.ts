@@ -417,6 +417,9 @@ describe('POST /khalti/verify — internal errors fail closed', () => {
       takeRefund: (...args) => inner.takeRefund(...args),
       listPendingRefunds: (...args) => inner.listPendingRefunds(...args),
       listOwedRefunds: (...args) => inner.listOwedRefunds(...args),
+      list: (query) => inner.list(query),
+      count: (query) => inner.count(query),
+      totals: () => inner.totals(),
     };
     const shop = createShop({ store });
     nockVerify().reply(200, verifySuccess());

@@ -41,12 +41,14 @@ describe('PostgresStore', () => {
         fresh,
       ]);
       expect(indexes.rows.map((r) => r.indexname)).toEqual([
+        `${fresh}_listing`,
         `${fresh}_order`,
         `${fresh}_owed`,
         `${fresh}_paid_order`,
         `${fresh}_pending_refund`,
         `${fresh}_pkey`,
         `${fresh}_stale`,
+        `${fresh}_state_listing`,
       ]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));

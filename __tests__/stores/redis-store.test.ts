@@ -39,6 +39,39 @@ describe('RedisStore', () => {
     await client.quit();
   });
 
+  it('builds its listing index for records an earlier version wrote, once, with the right totals', async () => {
+    const old = `${uniqueName('khxold')}:`;
+    const client = new Redis(REDIS_URL);
+    try {
+      const first = new RedisStore({ client, prefix: old });
+      const claim = { amount: 1000, leaseMs: 10, now: 1 };
+      await first.claim({ ...claim, token: 'paid', orderId: 'o1', owner: 'a' });
+      await first.markVerified('paid', 'a', { transactionId: 'idx', khalti: null, now: 2 });
+      await first.markFulfilled('paid', 'a', { ok: true }, 3);
+      await first.claim({ ...claim, token: 'open', orderId: 'o2', owner: 'b', now: 4, amount: 500 });
+      // What an earlier version left: the records, without the listing index.
+      await client.del(
+        `${old}all`,
+        `${old}sums`,
+        `${old}listing`,
+        ...['claimed', 'verified', 'fulfilled'].map((state) => `${old}s:${state}`),
+      );
+      const second = new RedisStore({ client, prefix: old });
+      expect((await second.list({ limit: 10 })).records.map((r) => r.token)).toEqual(['open', 'paid']);
+      expect(await second.count({ state: 'fulfilled' })).toBe(1);
+      const totals = await second.totals();
+      expect(totals.fulfilled).toEqual({ count: 1, amount: 1000, refunded: 0 });
+      expect(totals.claimed).toEqual({ count: 1, amount: 500, refunded: 0 });
+      expect(await client.get(`${old}listing`)).toBe('1');
+      await second.reindex();
+      expect((await second.totals()).fulfilled).toEqual({ count: 1, amount: 1000, refunded: 0 });
+    } finally {
+      const keys = await client.keys(`${old}*`);
+      if (keys.length > 0) await client.del(...keys);
+      await client.quit();
+    }
+  });
+
   it('refuses to start without a client or URL', () => {
     expect(() => new RedisStore({})).toThrow(/client.*url/);
   });

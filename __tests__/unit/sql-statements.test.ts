@@ -24,9 +24,10 @@ describe('SQL statements written once', () => {
 
   it('compiles every ledger statement in both dialects with no named parameter left', () => {
     for (const dialect of [SQLITE, POSTGRES]) {
-      for (const statement of Object.values(ledgerStatements('khalti_payments', dialect))) {
-        expect(statement.text).not.toMatch(/:[a-z]|\{table\}/i);
-        expect(statement.names.length).toBeGreaterThan(0);
+      for (const [name, statement] of Object.entries(ledgerStatements('khalti_payments', dialect))) {
+        expect(statement.text).not.toMatch(/:[a-z]|\{table\}|\{key\}/i);
+        // Only the whole-table count and the totals take no parameter.
+        if (name !== 'countAll' && name !== 'totals') expect(statement.names.length).toBeGreaterThan(0);
       }
     }
     expect(ledgerStatements('t', POSTGRES).insert.names).toHaveLength(20);

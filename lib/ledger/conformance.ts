@@ -1,6 +1,7 @@
 // The store conformance suite: every LedgerStore (ours and third parties') must pass it unchanged.
 
 import assert from 'node:assert/strict';
+import { listingConformance } from './conformance-listing';
 import { refundConformance } from './conformance-refunds';
 import type { ClaimInput, LedgerStore } from './store';
 
@@ -445,5 +446,6 @@ export function runStoreConformance(
       });
     });
     refundConformance(describe, withStore, { claimInput, freshToken, T0, LEASE, reopen: options.reopen });
+    listingConformance(describe, withStore, { claimInput, freshToken, LEASE });
   });
 }

@@ -8,12 +8,20 @@ import type {
   DeclinedInput,
   FinishRefundInput,
   LedgerStore,
+  LedgerTotals,
+  ListPage,
+  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
+  PaymentState,
   VerifiedInput,
 } from './store';
+import { checkCountQuery, checkListQuery, orderPage, pageOf } from './listing';
+import { ListingIndex } from './listing-index';
+import { copy, toText } from './memory-records';
+import * as refunds from './memory-refunds';
 import { OrderIndex } from './order-index';
-import { claimed, decideClaim, decideRefund, FINAL_STATES, newClaim, owesRefund, PAID_STATES, settledRefund, takenOver } from './rules';
+import { claimed, decideClaim, FINAL_STATES, newClaim, owesRefund, PAID_STATES, takenOver } from './rules';
 
 /** Records a MemoryStore holds before it evicts settled ones. Defaults `maxRecords`. */
 export const DEFAULT_MEMORY_MAX_RECORDS = 100_000;
@@ -38,6 +46,7 @@ export class MemoryStore implements LedgerStore {
   readonly maxRecords: number;
   readonly #byToken = new Map<string, PaymentRecord>();
   readonly #orders = new OrderIndex();
+  readonly #listing = new ListingIndex();
   readonly #warn: (message: string) => void;
   #warned = false;
 
@@ -58,6 +67,7 @@ export class MemoryStore implements LedgerStore {
     if (!existing) {
       this.#byToken.set(record.token, record);
       this.#orders.add(record.orderId, record.token);
+      this.#listing.add(record);
     }
     return claimed(copy(record), decision);
   }
@@ -70,46 +80,38 @@ export class MemoryStore implements LedgerStore {
       .some((other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''));
     Object.assign(record, { transactionId: input.transactionId, khalti: toText(input.khalti), updatedAt: input.now });
     if (paidElsewhere) {
-      Object.assign(record, { state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 });
+      this.#move(record, { state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 });
       return 'order_conflict';
     }
-    record.state = 'verified';
+    this.#move(record, { state: 'verified' });
     return 'verified';
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    const record = this.#owned(token, owner, 'verified');
-    if (!record) return false;
-    Object.assign(record, { state: 'fulfilled', response: toText(response), owner: null, leaseUntil: 0, updatedAt: now });
-    return true;
+    return this.#settle(token, owner, 'verified', { state: 'fulfilled', response: toText(response), updatedAt: now });
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
-    const record = this.#owned(token, owner, 'claimed');
-    if (!record) return false;
-    Object.assign(record, {
+    const { failureCode, transactionId, khalti, now } = input;
+    return this.#settle(token, owner, 'claimed', {
       state: 'unfulfillable',
-      failureCode: input.failureCode,
-      transactionId: input.transactionId,
-      khalti: toText(input.khalti),
-      owner: null,
-      leaseUntil: 0,
-      updatedAt: input.now,
+      failureCode,
+      transactionId,
+      khalti: toText(khalti),
+      updatedAt: now,
     });
-    return true;
   }
 
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
-    const record = this.#owned(token, owner, 'claimed');
+    const { failureCode, khalti, now } = input;
+    return this.#settle(token, owner, 'claimed', { state: 'declined', failureCode, khalti: toText(khalti), updatedAt: now });
+  }
+
+  /** `from` → a final state, if `owner` holds the record; ends the lease. */
+  #settle(token: string, owner: string, from: PaymentState, change: Partial<PaymentRecord> & { state: PaymentState }): boolean {
+    const record = this.#owned(token, owner, from);
     if (!record) return false;
-    Object.assign(record, {
-      state: 'declined',
-      failureCode: input.failureCode,
-      khalti: toText(input.khalti),
-      owner: null,
-      leaseUntil: 0,
-      updatedAt: input.now,
-    });
+    this.#move(record, { ...change, owner: null, leaseUntil: 0 });
     return true;
   }
 
@@ -123,6 +125,14 @@ export class MemoryStore implements LedgerStore {
   #forget(record: PaymentRecord): void {
     this.#byToken.delete(record.token);
     this.#orders.remove(record.orderId, record.token);
+    this.#listing.remove(record);
+  }
+
+  /** Apply `change` (which sets a new state) and keep the listing index in step. */
+  #move(record: PaymentRecord, change: Partial<PaymentRecord> & { state: PaymentState }): void {
+    const from = record.state;
+    Object.assign(record, change);
+    this.#listing.moved(record, from);
   }
 
   /** At the cap, evict the oldest settled record (Map order is insertion order), or refuse. */
@@ -156,62 +166,68 @@ export class MemoryStore implements LedgerStore {
   }
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
+    return this.#oldest(
+      (r) => (r.state === 'claimed' || r.state === 'verified') && r.leaseUntil <= now,
+      (r) => r.createdAt,
+      limit,
+    );
+  }
+
+  /** Up to `limit` copies of the records that `keep`, smallest `by` first (a scan: reconcile's lists are short). */
+  #oldest(keep: (record: PaymentRecord) => boolean, by: (record: PaymentRecord) => number, limit: number): PaymentRecord[] {
     return [...this.#byToken.values()]
-      .filter((r) => (r.state === 'claimed' || r.state === 'verified') && r.leaseUntil <= now)
-      .sort((a, b) => a.createdAt - b.createdAt)
+      .filter(keep)
+      .sort((a, b) => by(a) - by(b))
       .slice(0, limit)
       .map(copy);
   }
 
   async beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
-    const record = this.#byToken.get(token) ?? null;
-    const decision = decideRefund(record, input);
-    if (decision.kind === 'answer')
-      return decision.result.record ? { ...decision.result, record: copy(decision.result.record) } : decision.result;
-    Object.assign(record!, { refund: decision.intent, updatedAt: input.now });
-    return { status: 'begun', record: copy(record!) };
+    return refunds.begin(this.#byToken.get(token) ?? null, input);
   }
 
   async finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
-    const record = this.#refunding(token, refundId, owner);
-    if (!record) return false;
-    Object.assign(record, settledRefund(record, input.outcome, input.now), { updatedAt: input.now });
-    return true;
+    const record = this.#byToken.get(token);
+    const added = record ? refunds.finish(record, refundId, owner, input) : null;
+    if (added !== null) this.#listing.refunded(record!.state, added);
+    return added !== null;
   }
 
   async endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
-    const record = this.#refunding(token, refundId, owner);
-    if (!record) return false;
-    Object.assign(record, { refund: { ...record.refund!, owner: null, leaseUntil: 0 }, updatedAt: now });
-    return true;
+    const record = this.#byToken.get(token);
+    return record !== undefined && refunds.endLease(record, refundId, owner, now);
   }
 
   async takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
     const record = this.#byToken.get(token);
-    if (!record || record.refund?.id !== refundId || record.refund.leaseUntil > now) return false;
-    Object.assign(record, { refund: { ...record.refund, owner, leaseUntil: now + leaseMs }, updatedAt: now });
-    return true;
+    return record !== undefined && refunds.take(record, refundId, owner, now, leaseMs);
   }
 
   async listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
-    return [...this.#byToken.values()]
-      .filter((r) => r.refund !== null && r.refund.leaseUntil <= now)
-      .sort((a, b) => a.refund!.requestedAt - b.refund!.requestedAt)
-      .slice(0, limit)
-      .map(copy);
+    return this.#oldest(
+      (r) => r.refund !== null && r.refund.leaseUntil <= now,
+      (r) => r.refund!.requestedAt,
+      limit,
+    );
   }
 
   async listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
-    return [...this.#byToken.values()]
-      .filter(owesRefund)
-      .sort((a, b) => a.createdAt - b.createdAt)
-      .slice(0, limit)
-      .map(copy);
+    return this.#oldest(owesRefund, (r) => r.createdAt, limit);
   }
 
-  #refunding(token: string, refundId: string, owner: string): PaymentRecord | undefined {
-    const record = this.#byToken.get(token);
-    return record?.refund?.id === refundId && record.refund.owner === owner ? record : undefined;
+  async list(query: ListQuery): Promise<ListPage> {
+    const { state, orderId, after, limit } = checkListQuery(query);
+    if (orderId === undefined) return pageOf(this.#listing.page(state, after, limit + 1).map(copy), limit);
+    const records = this.#orders.tokensOf(orderId).flatMap((token) => this.#byToken.get(token) ?? []);
+    return orderPage(records.map(copy), state, after, limit);
+  }
+
+  async count(query?: { state?: PaymentState }): Promise<number> {
+    return this.#listing.count(checkCountQuery(query));
+  }
+
+  async totals(): Promise<LedgerTotals> {
+    return this.#listing.totals();
   }
 
   /** How many records the store holds. */
@@ -225,24 +241,4 @@ export class MemoryStore implements LedgerStore {
     const record = this.#byToken.get(token);
     return record && record.owner === owner && record.state === state ? record : undefined;
   }
-}
-
-/**
- * Held records keep `khalti` and `response` as JSON text, as every durable store does: no caller can
- * mutate it, and the garbage collector has one string to skip instead of an object graph to walk on
- * every collection (which, with tens of thousands of records held, costs throughput).
- */
-function toText(value: unknown): string | null {
-  return value === undefined || value === null ? null : JSON.stringify(value);
-}
-
-/** A caller's copy of a held record: its own object, with the JSON fields parsed afresh. */
-function copy(record: PaymentRecord): PaymentRecord {
-  return {
-    ...record,
-    khalti: typeof record.khalti === 'string' ? JSON.parse(record.khalti) : null,
-    response: typeof record.response === 'string' ? JSON.parse(record.response) : null,
-    refund: record.refund ? { ...record.refund } : null,
-    refunds: record.refunds.map((entry) => ({ ...entry })),
-  };
 }

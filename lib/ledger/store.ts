@@ -105,6 +105,35 @@ export interface FinishRefundInput {
   now: number;
 }
 
+/** What `list` returns: newest first (`createdAt`, then key, descending). */
+export interface ListQuery {
+  /** Only records in this state. */
+  state?: PaymentState;
+  /** Only the records of this order (every token and pidx tried for it). */
+  orderId?: string;
+  /** The `next` cursor of the page before; omitted for the first page. */
+  before?: string | null;
+  /** Records per page, 1 to 1000. */
+  limit: number;
+}
+
+export interface ListPage {
+  records: PaymentRecord[];
+  /** The cursor of the next page (pass it as `before`), or `null` when this page is the last. */
+  next: string | null;
+}
+
+/** One state's share of the ledger. */
+export interface StateTotals {
+  count: number;
+  /** Paisa: the sum of the records' amounts. */
+  amount: number;
+  /** Paisa: the sum of their refunded totals. */
+  refunded: number;
+}
+
+export type LedgerTotals = Record<PaymentState, StateTotals>;
+
 export interface ClaimInput {
   token: string;
   orderId: string;
@@ -199,31 +228,12 @@ export interface LedgerStore {
    * for (none pending, none settled), oldest first: what `refundUnfulfillable` refunds.
    */
   listOwedRefunds(limit: number): Promise<PaymentRecord[]>;
+  /** A page of records, newest first, filtered by state and order; indexed (no full scan per page). */
+  list(query: ListQuery): Promise<ListPage>;
+  /** How many records there are (in `state`, when given). */
+  count(query?: { state?: PaymentState }): Promise<number>;
+  /** Count, amount and refunded total per state: the operator's summary. */
+  totals(): Promise<LedgerTotals>;
   /** Release connections and timers. Optional. */
   close?(): Promise<void>;
-}
-
-export const STORE_METHODS = [
-  'claim',
-  'markVerified',
-  'markFulfilled',
-  'markUnfulfillable',
-  'markDeclined',
-  'release',
-  'endLease',
-  'get',
-  'listStale',
-  'beginRefund',
-  'finishRefund',
-  'endRefundLease',
-  'takeRefund',
-  'listPendingRefunds',
-  'listOwedRefunds',
-] as const;
-
-/** The names of required store methods that `value` lacks (empty when it is a usable store). */
-export function missingStoreMethods(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null) return [...STORE_METHODS];
-  const candidate = value as Record<string, unknown>;
-  return STORE_METHODS.filter((name) => typeof candidate[name] !== 'function');
 }

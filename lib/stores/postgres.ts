@@ -10,10 +10,15 @@ import type {
   BeginRefundResult,
   FinishRefundInput,
   LedgerStore,
+  LedgerTotals,
+  ListPage,
+  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
+  PaymentState,
   VerifiedInput,
 } from '../ledger/store';
+import * as listing from './sql/listing';
 import { POSTGRES } from './sql/postgres-dialect';
 import * as refunds from './sql/refunds';
 import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
@@ -217,6 +222,18 @@ export class PostgresStore implements LedgerStore {
 
   listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
     return refunds.listOwedRefunds(this.#refundSql, limit);
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return listing.list(this.#refundSql, query);
+  }
+
+  count(query?: { state?: PaymentState }): Promise<number> {
+    return listing.count(this.#refundSql, query);
+  }
+
+  totals(): Promise<LedgerTotals> {
+    return listing.totals(this.#refundSql);
   }
 
   /** Ends the pool the store made (never one it was given); a second call does nothing. */

@@ -1,6 +1,8 @@
 // RedisStore's pieces: its scripts as ioredis commands, and a record read back from its hash.
 
 import type { BeginRefundResult, ClaimResult, MarkVerifiedResult, PaymentRecord } from '../ledger/store';
+import * as listingScripts from './redis-listing-scripts';
+import * as refundScripts from './redis-refund-scripts';
 import * as scripts from './redis-scripts';
 
 export type ClaimReply = [ClaimResult['status'], 'takeover' | 'insert' | '', string[]];
@@ -19,6 +21,8 @@ export interface Scripted {
   khxRefundEndLease(...args: string[]): Promise<number>;
   khxRefundTake(...args: string[]): Promise<number>;
   khxListPendingRefunds(...args: string[]): Promise<string[]>;
+  khxListPage(...args: string[]): Promise<string[]>;
+  khxIndexRecords(...args: string[]): Promise<number>;
 }
 
 export const SCRIPTS: Array<[keyof Scripted, number, string]> = [
@@ -30,11 +34,13 @@ export const SCRIPTS: Array<[keyof Scripted, number, string]> = [
   ['khxRelease', 3, scripts.RELEASE],
   ['khxEndLease', 1, scripts.END_LEASE],
   ['khxListStale', 1, scripts.LIST_STALE],
-  ['khxRefundBegin', 3, scripts.REFUND_BEGIN],
-  ['khxRefundSettle', 2, scripts.REFUND_SETTLE],
-  ['khxRefundEndLease', 1, scripts.REFUND_END_LEASE],
-  ['khxRefundTake', 1, scripts.REFUND_TAKE],
-  ['khxListPendingRefunds', 1, scripts.LIST_PENDING_REFUNDS],
+  ['khxRefundBegin', 3, refundScripts.REFUND_BEGIN],
+  ['khxRefundSettle', 2, refundScripts.REFUND_SETTLE],
+  ['khxRefundEndLease', 1, refundScripts.REFUND_END_LEASE],
+  ['khxRefundTake', 1, refundScripts.REFUND_TAKE],
+  ['khxListPendingRefunds', 1, refundScripts.LIST_PENDING_REFUNDS],
+  ['khxListPage', 1, listingScripts.LIST_PAGE],
+  ['khxIndexRecords', 0, listingScripts.INDEX_RECORDS],
 ];
 
 const orNull = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);

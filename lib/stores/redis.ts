@@ -10,8 +10,12 @@ import type {
   ClaimResult,
   DeclinedInput,
   LedgerStore,
+  LedgerTotals,
+  ListPage,
+  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
+  PaymentState,
   VerifiedInput,
 } from '../ledger/store';
 
@@ -24,6 +28,7 @@ export interface RedisStoreOptions {
   prefix?: string;
 }
 
+import { RedisListing } from './redis-listing';
 import { fromHash, SCRIPTS, type Scripted } from './redis-records';
 
 /**
@@ -36,6 +41,7 @@ export class RedisStore implements LedgerStore {
   readonly prefix: string;
   readonly #redis: Redis & Scripted;
   readonly #ownsClient: boolean;
+  readonly #listing: RedisListing;
 
   constructor(options: RedisStoreOptions) {
     if (!options?.client && !options?.url) throw new Error('RedisStore: give `client` or `url`');
@@ -46,6 +52,7 @@ export class RedisStore implements LedgerStore {
       if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { numberOfKeys, lua });
     }
     this.#redis = client as Redis & Scripted;
+    this.#listing = new RedisListing(this.#redis, this.prefix, (tokens) => this.#records(tokens));
   }
 
   #key(token: string): string {
@@ -195,6 +202,27 @@ export class RedisStore implements LedgerStore {
 
   async listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
     return this.#records(await this.#redis.zrange(this.#owed, '0', String(limit - 1)));
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return this.#listing.list(query);
+  }
+
+  count(query?: { state?: PaymentState }): Promise<number> {
+    return this.#listing.count(query);
+  }
+
+  totals(): Promise<LedgerTotals> {
+    return this.#listing.totals();
+  }
+
+  /**
+   * Add records written before the listing index existed (an earlier version of this store) to it; safe
+   * to run again, and while payments are being taken. Runs by itself before the first list/count/totals;
+   * run it yourself after a rolling upgrade during which older instances kept writing.
+   */
+  reindex(): Promise<void> {
+    return this.#listing.reindex();
   }
 
   async #records(tokens: string[]): Promise<PaymentRecord[]> {

@@ -10,13 +10,20 @@ import type {
   BeginRefundResult,
   FinishRefundInput,
   LedgerStore,
+  LedgerTotals,
+  ListPage,
+  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
+  PaymentState,
   VerifiedInput,
 } from '../ledger/store';
+import * as listing from './sql/listing';
 import * as refunds from './sql/refunds';
-import { fromRow, jsonText, ledgerSchema, refundIndexes, toRow, type PaymentRow } from './sql/rows';
-import { upgradeSqliteTable } from './sql/sqlite-upgrade';
+import { fromRow, jsonText, toRow, type PaymentRow } from './sql/rows';
+import { sqliteSchema, TABLE_NAME, upgradeSqliteTable } from './sql/sqlite-upgrade';
+
+export { sqliteSchema };
 import { SQLITE } from './sql/sqlite-dialect';
 import { bind, ledgerStatements, type StatementName } from './sql/statements';
 
@@ -36,17 +43,10 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal';
 }
 
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Most writes committed together in one transaction. */
 const MAX_BATCH = 256;
 
 type Statements = ReturnType<SqliteStore['prepare']>;
-
-/** The schema, for shops that create it themselves. Idempotent. */
-export function sqliteSchema(table = 'khalti_payments'): string {
-  if (!TABLE_NAME.test(table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(table)}`);
-  return `${ledgerSchema(table, SQLITE)}\n${refundIndexes(table)}`;
-}
 
 /**
  * A ledger in a SQLite file, in WAL mode. Every claim and transition runs under SQLite's write lock
@@ -223,6 +223,18 @@ export class SqliteStore implements LedgerStore {
 
   listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
     return refunds.listOwedRefunds(this.#sql, limit);
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return listing.list(this.#sql, query);
+  }
+
+  count(query?: { state?: PaymentState }): Promise<number> {
+    return listing.count(this.#sql, query);
+  }
+
+  totals(): Promise<LedgerTotals> {
+    return listing.totals(this.#sql);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,8 @@ export interface SqlDialect {
   /** The 64-bit integer type, and the text type. */
   readonly integer: string;
   readonly text: string;
+  /** The key column as it sorts for listing: byte (code-unit) order, whatever the database's collation. */
+  readonly sortKey: string;
   /** `INSERT … VALUES (…)` that does nothing (0 rows) when the primary key `token` is taken. */
   insertIfAbsent(table: string, columns: string, values: string): string;
   /** The partial unique index (one paid token per order) refused a write. */

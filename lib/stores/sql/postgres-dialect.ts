@@ -8,6 +8,8 @@ export const POSTGRES: SqlDialect = {
   reusesParams: true,
   integer: 'bigint',
   text: 'text',
+  // The database's collation (en_US, say) would sort keys unlike every other store: compare bytes.
+  sortKey: 'token COLLATE "C"',
   insertIfAbsent: (table, columns, values) => `INSERT INTO ${table} (${columns}) VALUES (${values}) ON CONFLICT (token) DO NOTHING`,
   // unique_violation
   isUniqueViolation: (error) => errorCode(error) === '23505',

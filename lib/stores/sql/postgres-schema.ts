@@ -27,5 +27,5 @@ DO $$ BEGIN
       .join(', ')};
   END IF;
 END $$;
-${refundIndexes(table)}`;
+${refundIndexes(table, POSTGRES)}`;
 }

@@ -166,10 +166,18 @@ export function refundColumnDefinitions(dialect: SqlDialect): string[] {
   ];
 }
 
-/** The refund indexes: pending refunds by age, and unfulfillable payments (owed a refund). Idempotent. */
-export function refundIndexes(table: string): string {
+/**
+ * The indexes added after the first version: pending refunds by age, unfulfillable payments (owed a
+ * refund), and the listing's two orders (everything, and by state, newest first). Idempotent.
+ */
+export function refundIndexes(table: string, dialect: SqlDialect): string {
   const index = table.replace('.', '_');
   return `
 CREATE INDEX IF NOT EXISTS ${index}_pending_refund ON ${table} (refund_requested_at) WHERE refund_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS ${index}_owed ON ${table} (created_at) WHERE state = 'unfulfillable';`;
+CREATE INDEX IF NOT EXISTS ${index}_owed ON ${table} (created_at) WHERE state = 'unfulfillable';
+CREATE INDEX IF NOT EXISTS ${index}_listing ON ${table} (created_at, ${dialect.sortKey});
+CREATE INDEX IF NOT EXISTS ${index}_state_listing ON ${table} (state, created_at, ${dialect.sortKey});`;
 }
+
+/** Every index name suffix of the ledger table, for an upgrade that rebuilds it. */
+export const INDEX_SUFFIXES = ['order', 'paid_order', 'stale', 'pending_refund', 'owed', 'listing', 'state_listing'] as const;

@@ -8,6 +8,8 @@ export const SQLITE: SqlDialect = {
   reusesParams: false,
   integer: 'INTEGER',
   text: 'TEXT',
+  // SQLite compares text with BINARY unless told otherwise.
+  sortKey: 'token',
   insertIfAbsent: (table, columns, values) => `INSERT INTO ${table} (${columns}) VALUES (${values}) ON CONFLICT (token) DO NOTHING`,
   isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE',
 };

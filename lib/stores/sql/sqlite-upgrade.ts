@@ -1,8 +1,16 @@
-// Tables made by earlier versions of SqliteStore, brought up to the current schema on first use.
+// SqliteStore's schema, and tables made by earlier versions brought up to it on first use.
 
 import type Database from 'better-sqlite3';
-import { REFUND_COLUMNS, refundColumnDefinitions, SQL_COLUMNS } from './rows';
+import { INDEX_SUFFIXES, ledgerSchema, REFUND_COLUMNS, refundColumnDefinitions, refundIndexes, SQL_COLUMNS } from './rows';
 import { SQLITE } from './sqlite-dialect';
+
+export const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The schema, for shops that create it themselves. Idempotent. */
+export function sqliteSchema(table = 'khalti_payments'): string {
+  if (!TABLE_NAME.test(table)) throw new Error(`SqliteStore: invalid table name ${JSON.stringify(table)}`);
+  return `${ledgerSchema(table, SQLITE)}\n${refundIndexes(table, SQLITE)}`;
+}
 
 /** Upgrade `table` (if it exists) to `schema`: refund columns first, then the state CHECK. */
 export function upgradeSqliteTable(db: Database.Database, table: string, schema: string): void {
@@ -28,7 +36,7 @@ function upgradeStateCheck(db: Database.Database, table: string, schema: string)
   if (!row || row.sql.includes("'declined'")) return;
   db.transaction(() => {
     db.exec(`ALTER TABLE ${table} RENAME TO ${table}_upgrading`);
-    for (const index of ['order', 'paid_order', 'stale', 'pending_refund', 'owed']) db.exec(`DROP INDEX IF EXISTS ${table}_${index}`);
+    for (const index of INDEX_SUFFIXES) db.exec(`DROP INDEX IF EXISTS ${table}_${index}`);
     db.exec(schema);
     db.exec(`INSERT INTO ${table} (${SQL_COLUMNS}) SELECT ${SQL_COLUMNS} FROM ${table}_upgrading`);
     db.exec(`DROP TABLE ${table}_upgrading`);

@@ -2,6 +2,7 @@
 // parameters (`:token`), compiled to a dialect's positional parameters and bound from an object.
 
 import type { SqlDialect } from './dialect';
+import { LISTING_TEMPLATES } from './listing-statements';
 import { COLUMNS, SQL_COLUMNS } from './rows';
 
 /** A compiled statement: its text, and the parameter names in the order their values are bound. */
@@ -50,6 +51,7 @@ const TEMPLATES = {
   owedRefunds: `SELECT ${SQL_COLUMNS} FROM {table}
     WHERE state = 'unfulfillable' AND transaction_id IS NOT NULL AND refund_id IS NULL AND refunds IS NULL
     ORDER BY created_at, token LIMIT :limit`,
+  ...LISTING_TEMPLATES,
 } as const;
 
 export type StatementName = keyof typeof TEMPLATES | 'insert';
@@ -58,12 +60,15 @@ export type LedgerStatements = Readonly<Record<StatementName, Statement>>;
 /** `template` with `{table}` filled in and `:name` turned into the dialect's parameters. */
 export function compile(template: string, table: string, dialect: SqlDialect): Statement {
   const names: string[] = [];
-  const text = template.replace('{table}', table).replace(/:([A-Za-z_]+)/g, (_, name: string) => {
-    const seen = names.indexOf(name);
-    if (dialect.reusesParams && seen >= 0) return dialect.param(seen + 1);
-    names.push(name);
-    return dialect.param(names.length);
-  });
+  const text = template
+    .replace('{table}', table)
+    .replaceAll('{key}', dialect.sortKey)
+    .replace(/:([A-Za-z_]+)/g, (_, name: string) => {
+      const seen = names.indexOf(name);
+      if (dialect.reusesParams && seen >= 0) return dialect.param(seen + 1);
+      names.push(name);
+      return dialect.param(names.length);
+    });
   return { text, names };
 }
 
