@@ -1,0 +1,78 @@
+// The listing at scale: a million records in PostgreSQL and in SQLite, then pages, counts and totals
+// timed, and PostgreSQL's plan for a state-filtered page and count. `npm run bench:listing`.
+const path = require('node:path');
+const os = require('node:os');
+const fs = require('node:fs');
+const dist = path.resolve(__dirname, '..', 'dist');
+const { PostgresStore } = require(path.join(dist, 'stores', 'postgres.js'));
+const { SqliteStore } = require(path.join(dist, 'stores', 'sqlite.js'));
+const Database = require('better-sqlite3');
+const PG_URL = process.env.KHX_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
+const N = Number(process.env.KHX_SCALE_N ?? 1_000_000);
+const time = async (label, fn) => {
+  const s = process.hrtime.bigint();
+  const r = await fn();
+  console.log(`  ${label}: ${(Number(process.hrtime.bigint() - s) / 1e6).toFixed(1)} ms`);
+  return r;
+};
+async function probe(store) {
+  let page = await time('list state=unfulfillable, first page of 50', () => store.list({ state: 'unfulfillable', limit: 50 }));
+  for (let i = 0; i < 2; i++)
+    page = await time('  its next page', () => store.list({ state: 'unfulfillable', limit: 50, before: page.next }));
+  await time('list everything, first page of 50', () => store.list({ limit: 50 }));
+  await time('list one order', () => store.list({ orderId: 'order777', limit: 50 }));
+  await time('count state=unfulfillable', () => store.count({ state: 'unfulfillable' }));
+  await time('count all', () => store.count());
+  await time('totals (reads every row)', () => store.totals());
+}
+const pg = require('pg');
+(async () => {
+  const table = 'khx_scale';
+  console.log(`PostgreSQL, ${N} records`);
+  const admin = new pg.Pool({ connectionString: PG_URL });
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  const store = new PostgresStore({ connectionString: PG_URL, table });
+  await store.migrate();
+  let t = Date.now();
+  await admin.query(`INSERT INTO ${table} (token, order_id, amount, state, owner, lease_until, created_at, updated_at)
+    SELECT 'tok' || g, 'order' || g, 1000, (ARRAY['fulfilled','fulfilled','fulfilled','declined','unfulfillable'])[1 + g % 5], NULL, 0, 1700000000000 + g, 1700000000000 + g
+    FROM generate_series(1, ${N}) g`);
+  await admin.query(`ANALYZE ${table}`);
+  console.log(`  insert: ${Date.now() - t} ms`);
+  await probe(store);
+  const plan = await admin.query(
+    `EXPLAIN ANALYZE SELECT token FROM ${table} WHERE state = 'unfulfillable' AND (created_at, token COLLATE "C") < (1700000500000, 'tok500000') ORDER BY created_at DESC, token COLLATE "C" DESC LIMIT 51`,
+  );
+  console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+  const plan2 = await admin.query(`EXPLAIN ANALYZE SELECT count(*) FROM ${table} WHERE state = 'unfulfillable'`);
+  console.log(plan2.rows.map((r) => r['QUERY PLAN']).join('\n'));
+  await admin.query(`DROP TABLE ${table}`);
+  await store.close();
+  await admin.end();
+
+  console.log(`SQLite (synchronous full), ${N} records`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'khx-scale-'));
+  const filename = path.join(dir, 'ledger.db');
+  const sqlite = new SqliteStore({ filename });
+  await sqlite.count();
+  const db = new Database(filename);
+  t = Date.now();
+  const insert = db.prepare(`INSERT INTO khalti_payments (token, order_id, amount, state, owner, lease_until, created_at, updated_at)
+    VALUES (?, ?, 1000, ?, NULL, 0, ?, ?)`);
+  const states = ['fulfilled', 'fulfilled', 'fulfilled', 'declined', 'unfulfillable'];
+  db.transaction(() => {
+    for (let g = 1; g <= N; g++) insert.run(`tok${g}`, `order${g}`, states[g % 5], 1700000000000 + g, 1700000000000 + g);
+  })();
+  db.exec('ANALYZE');
+  console.log(`  insert: ${Date.now() - t} ms`);
+  const sqlPlan = db
+    .prepare(
+      `EXPLAIN QUERY PLAN SELECT token FROM khalti_payments WHERE state = 'unfulfillable' AND (created_at, token) < (?, ?) ORDER BY created_at DESC, token DESC LIMIT 51`,
+    )
+    .all(1700000500000, 'tok500000');
+  db.close();
+  await probe(sqlite);
+  console.log(`  plan: ${sqlPlan.map((row) => row.detail).join('; ')}`);
+  await sqlite.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+})();
