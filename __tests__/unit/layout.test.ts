@@ -40,7 +40,7 @@ const imports: Import[] = files.flatMap((file) => {
   return found;
 });
 
-const inHttp = (file: string): boolean => file.startsWith('http/') || file === 'verifier.ts';
+const inHttp = (file: string): boolean => file.startsWith('http/') || file.startsWith('admin/') || file === 'verifier.ts';
 const top = (file: string): boolean => inHttp(file) || file === 'index.ts';
 
 describe('the code layout', () => {
