@@ -168,8 +168,9 @@ export const kinds = [typeof runStoreConformance, KhaltiError.name];
     expect(() => run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', '.'], esm)).not.toThrow();
   });
 
-  it('installs the khalti-sandbox command', () => {
+  it('installs the khalti-sandbox and khalti-ledger commands', () => {
     expect(run(path.join(project, 'node_modules', '.bin', 'khalti-sandbox'), ['--help'], project)).toContain('Usage: khalti-sandbox');
+    expect(run(path.join(project, 'node_modules', '.bin', 'khalti-ledger'), ['--help'], project)).toContain('Usage: khalti-ledger');
   });
 
   it('runs the sandbox from require(), and the verifier against it', async () => {
