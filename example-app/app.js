@@ -1,23 +1,34 @@
 // The example shop as an Express app: products, server-side orders, and khalti-express verifying payments.
-const { randomUUID } = require('node:crypto');
+const { createHash, randomBytes, randomUUID, timingSafeEqual } = require('node:crypto');
 const express = require('express');
 const { khaltiVerifier } = require('khalti-express');
+const { khaltiAdmin } = require('khalti-express/admin');
 const { SqliteStore } = require('khalti-express/stores/sqlite');
 const { PRODUCTS, findProduct } = require('./catalog');
 const { OrderBook } = require('./orders');
 const views = require('./views');
 
 const CUSTOMER_COOKIE = 'himal_customer';
+const ADMIN_COOKIE = 'himal_admin';
 
-/** The customer id from our cookie, or a new one (set on the response). No accounts in this demo. */
-function customerOf(req, res) {
-  const cookies = Object.fromEntries(
+function cookiesOf(req) {
+  return Object.fromEntries(
     (req.headers.cookie ?? '')
       .split(';')
       .map((part) => part.trim().split('='))
       .filter(([name, value]) => name && value),
   );
-  const existing = cookies[CUSTOMER_COOKIE];
+}
+
+/** Compare passwords in constant time (by their digests, so lengths do not leak either). */
+function samePassword(given, expected) {
+  const digest = (text) => createHash('sha256').update(String(text)).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The customer id from our cookie, or a new one (set on the response). No accounts in this demo. */
+function customerOf(req, res) {
+  const existing = cookiesOf(req)[CUSTOMER_COOKIE];
   if (existing && /^[0-9a-f-]{36}$/.test(existing)) return existing;
   const id = randomUUID();
   res.cookie(CUSTOMER_COOKIE, id, { httpOnly: true, sameSite: 'lax', path: '/' });
@@ -29,8 +40,9 @@ function customerOf(req, res) {
  * `{ secretKey, baseUrl, mode: 'live', publicKey }`. `publicUrl` is where customers reach the shop
  * (Khalti's ePayment sends them back to `<publicUrl>/khalti/return`). `database` is the SQLite file
  * holding both the shop's orders and the khalti-express ledger (`:memory:` by default, for tests).
+ * `adminPassword` mounts khalti-express's admin page at /admin behind a login (none: no admin page).
  */
-function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database = ':memory:', logger }) {
+function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database = ':memory:', logger, adminPassword = '' }) {
   const orders = new OrderBook(database);
   const store = new SqliteStore({ filename: database });
   const app = express();
@@ -62,6 +74,8 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
     onFailed: (failure) => {
       if (failure.orderId) orders.recordFailure(failure.orderId, failure.code, failure.message);
     },
+    // A refund made from the admin page (or the khalti-ledger command) shows on the order page.
+    onRefunded: (refund) => orders.markRefunded(refund.orderId, refund.refundedTotal),
     // Khalti ePayment (the default checkout): initiate here, pay on Khalti's page, come back to /khalti/return.
     epayment: {
       returnUrl: `${publicUrl}/khalti/return`,
@@ -72,6 +86,23 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
     },
   });
   app.use(verifier);
+
+  // The shop owner's session: one password, sessions held in memory (a demo; use your own auth).
+  const sessions = new Set();
+  const isOwner = (req) => sessions.has(cookiesOf(req)[ADMIN_COOKIE]);
+  if (adminPassword) {
+    app.get('/admin/login', (req, res) => res.set('Cache-Control', 'no-store').type('html').send(views.adminLogin(false)));
+    app.post('/admin/login', express.urlencoded({ extended: false, limit: '1kb' }), (req, res) => {
+      if (!samePassword(req.body?.password ?? '', adminPassword)) return res.status(401).type('html').send(views.adminLogin(true));
+      const session = randomBytes(24).toString('base64url');
+      sessions.add(session);
+      res.cookie(ADMIN_COOKIE, session, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
+      res.redirect(303, '/admin/');
+    });
+    // A page asked for without the session goes to the login; anything else khaltiAdmin refuses (403).
+    app.use('/admin', (req, res, next) => (req.method === 'GET' && !isOwner(req) ? res.redirect(303, '/admin/login') : next()));
+    app.use('/admin', khaltiAdmin(verifier, { authorize: isOwner }));
+  }
 
   app.get('/', (req, res) => {
     customerOf(req, res);
@@ -88,14 +119,14 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
   app.get('/orders/:id', (req, res) => {
     const order = orders.findForCustomer(req.params.id, customerOf(req, res));
     if (!order) return res.status(404).type('html').send(views.notFound());
-    res.type('html').send(views.orderPage(order, pageConfig));
+    res.type('html').send(views.orderPage(order, pageConfig, { owner: isOwner(req) }));
   });
 
   app.get('/orders/:id/status', (req, res) => {
     const order = orders.findForCustomer(req.params.id, customerOf(req, res));
     if (!order) return res.status(404).json({ error: 'not_found' });
-    const { id, status, amountPaisa, transactionId, fulfilments, lastError } = order;
-    res.json({ id, status, amountPaisa, transactionId, fulfilments, lastError });
+    const { id, status, amountPaisa, transactionId, fulfilments, lastError, refundedPaisa } = order;
+    res.json({ id, status, amountPaisa, transactionId, fulfilments, lastError, refundedPaisa });
   });
 
   const close = async () => {

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS orders (
   fulfilments INTEGER NOT NULL DEFAULT 0,
   last_error_code TEXT,
   last_error_message TEXT,
+  refunded_paisa INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL
 );`;
 
@@ -31,6 +32,7 @@ function fromRow(row) {
     transactionId: row.transaction_id,
     fulfilments: row.fulfilments,
     lastError: row.last_error_code ? { code: row.last_error_code, message: row.last_error_message } : null,
+    refundedPaisa: row.refunded_paisa ?? 0,
     createdAt: row.created_at,
   };
 }
@@ -41,6 +43,10 @@ class OrderBook {
     this.db = new Database(filename, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');
     this.db.exec(SCHEMA);
+    // A database made before refunds lacks the column.
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('orders')").all();
+    if (!columns.some((column) => column.name === 'refunded_paisa'))
+      this.db.exec('ALTER TABLE orders ADD COLUMN refunded_paisa INTEGER NOT NULL DEFAULT 0');
   }
 
   /** Create an unpaid order for a customer; the price comes from the catalogue, never from the browser. */
@@ -66,17 +72,24 @@ class OrderBook {
    * Mark paid — idempotent on the payment token, as khalti-express asks of onVerified: running it
    * twice for the same payment changes nothing the second time. One guarded UPDATE does it.
    */
-  markPaid(orderId, { token, transactionId }) {
+  markPaid(orderId, { token, pidx, transactionId }) {
+    // The payment's ledger key: the widget token, or pidx:<pidx> for an ePayment (the admin page's key).
+    const key = token ?? `pidx:${pidx}`;
     const paid = this.db
       .prepare(
         `UPDATE orders SET status = 'paid', paid_with = ?, transaction_id = ?, fulfilments = fulfilments + 1,
          last_error_code = NULL, last_error_message = NULL WHERE id = ? AND status = 'unpaid'`,
       )
-      .run(token, transactionId, orderId);
+      .run(key, transactionId, orderId);
     const order = this.get(orderId);
     if (!order) throw new Error(`no order ${orderId}`);
-    if (paid.changes === 0 && order.paidWith !== token) throw new Error(`order ${orderId} is already paid with another payment`);
+    if (paid.changes === 0 && order.paidWith !== key) throw new Error(`order ${orderId} is already paid with another payment`);
     return order;
+  }
+
+  /** Record a refund khalti-express confirmed: idempotent, the refunded total only grows. */
+  markRefunded(orderId, refundedTotal) {
+    this.db.prepare('UPDATE orders SET refunded_paisa = MAX(refunded_paisa, ?) WHERE id = ?').run(refundedTotal, orderId);
   }
 
   /** Remember why the last payment attempt failed, to show it on the order page. */

@@ -1,4 +1,5 @@
 // Start the example shop: against a local Khalti sandbox, or the real Khalti when KHALTI_SECRET_KEY is set.
+const { randomBytes } = require('node:crypto');
 const { mkdirSync, rmSync } = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
@@ -55,14 +56,21 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
   });
   const url = `http://${host}:${server.address().port}`;
   const publicUrl = env.SHOP_PUBLIC_URL || url;
-  const shop = createShopApp({ khalti, publicUrl, database: databaseFile(env, live) });
+  // The owner's admin page: SHOP_ADMIN_PASSWORD, or in sandbox mode a fresh one printed below.
+  const adminPassword = env.SHOP_ADMIN_PASSWORD || (live ? undefined : randomBytes(9).toString('base64url'));
+  const shop = createShopApp({ khalti, publicUrl, database: databaseFile(env, live), adminPassword });
   server.on('request', shop.app);
   const reconcile = () => shop.verifier.reconcile().catch((error) => console.error(`example shop: reconcile failed: ${error.message}`));
   await reconcile();
   const timer = setInterval(reconcile, RECONCILE_EVERY_MS);
   timer.unref();
   const where = live ? `Khalti at ${khalti.baseUrl} with the real widget` : `a local Khalti sandbox at ${sandbox.baseUrl}`;
-  log(`Himal Bazaar (khalti-express example) in ${live ? 'LIVE' : 'SANDBOX'} mode, using ${where}: open ${url}`);
+  const admin = !adminPassword
+    ? 'no admin page (set SHOP_ADMIN_PASSWORD)'
+    : env.SHOP_ADMIN_PASSWORD
+      ? `admin at ${url}/admin`
+      : `admin at ${url}/admin, password ${adminPassword}`;
+  log(`Himal Bazaar (khalti-express example) in ${live ? 'LIVE' : 'SANDBOX'} mode, using ${where}: open ${url}; ${admin}`);
   const close = async () => {
     clearInterval(timer);
     const closed = new Promise((resolve) => server.close(resolve));
@@ -71,7 +79,7 @@ async function startShop({ port = 3000, host = '127.0.0.1', env = process.env, l
     await shop.close();
     if (sandbox) await sandbox.close();
   };
-  return { url, sandbox, shop, close };
+  return { url, sandbox, shop, adminPassword, close };
 }
 
 if (require.main === module) {

@@ -25,6 +25,7 @@ function layout(title, body) {
   header a { color: #5c2d91; text-decoration: none; font-weight: 700; font-size: 1.3rem; }
   .product { border: 1px solid #ddd; border-radius: 10px; padding: 1rem; margin: 1rem 0; display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
   button { background: #5c2d91; color: #fff; border: 0; border-radius: 6px; padding: .6rem 1rem; font-size: 1rem; cursor: pointer; }
+  a.button { background: #5c2d91; color: #fff; border-radius: 6px; padding: .5rem 1rem; text-decoration: none; display: inline-block; }
   button.secondary { background: #fff; color: #5c2d91; border: 1px solid #5c2d91; }
   .status { font-size: 1.2rem; font-weight: 700; }
   .status[data-status="paid"] { color: #1b7f3b; }
@@ -55,6 +56,9 @@ function productList(products, mode) {
 }
 
 function statusOf(order) {
+  if (order.status === 'paid' && order.refundedPaisa >= order.amountPaisa) return { key: 'refunded', text: 'Refunded' };
+  if (order.status === 'paid' && order.refundedPaisa > 0)
+    return { key: 'partially-refunded', text: `Paid; ${rupees(order.refundedPaisa)} refunded` };
   if (order.status === 'paid') return { key: 'paid', text: 'Paid' };
   if (order.lastError) return { key: 'failed', text: `Payment failed: ${order.lastError.message}` };
   return { key: 'unpaid', text: 'Awaiting payment' };
@@ -65,7 +69,7 @@ function statusOf(order) {
  * opened in a popup that posts the widget's onSuccess payload back) or `{ widget: 'genuine', publicKey }`
  * (Khalti's own widget). Either way the payload's token and amount go to POST /khalti/verify; the server decides.
  */
-function orderPage(order, khalti) {
+function orderPage(order, khalti, { owner = false } = {}) {
   const status = statusOf(order);
   const payable = order.status !== 'paid';
   const config = { ...khalti, orderId: order.id, productName: order.productName };
@@ -77,6 +81,11 @@ function orderPage(order, khalti) {
   ${order.transactionId ? `<p>Khalti transaction <code id="transaction">${escapeHtml(order.transactionId)}</code></p>` : ''}
   ${payable ? '<button id="pay-epayment" type="button">Pay with Khalti</button> <button id="pay" type="button" class="secondary">Pay with the Khalti widget</button>' : ''}
   <p id="error" class="error" role="alert"></p>
+  ${
+    owner && order.status === 'paid' && order.paidWith && order.refundedPaisa < order.amountPaisa
+      ? `<p><a id="refund" class="button" href="/admin/payments/${escapeHtml(encodeURIComponent(order.paidWith))}">Refund (shop owner)</a></p>`
+      : ''
+  }
 </section>
 ${widget}
 <script>
@@ -154,8 +163,18 @@ if (pay && KHALTI.widget === 'genuine') {
   return layout(`Order ${order.id}`, body);
 }
 
+/** The admin's login page (the shop's own: khalti-express leaves authentication to the app). */
+function adminLogin(failed) {
+  return layout(
+    'Shop owner',
+    `<h1>Shop owner</h1>${failed ? '<p class="error" role="alert">Wrong password.</p>' : ''}
+<form method="post" action="/admin/login"><label>Password <input type="password" name="password" autocomplete="current-password" autofocus></label>
+<button type="submit">Log in</button></form>`,
+  );
+}
+
 function notFound() {
   return layout('Not found', '<h1>Not found</h1><p><a href="/">Back to the shop</a></p>');
 }
 
-module.exports = { productList, orderPage, notFound, escapeHtml };
+module.exports = { productList, orderPage, adminLogin, notFound, escapeHtml };

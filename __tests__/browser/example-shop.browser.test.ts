@@ -1,6 +1,8 @@
 // End to end in headless Chromium (Debian's, driven by playwright-core): buy, pay in the sandbox
 // checkout with Khalti's test credentials, see the order paid once; a tampered amount stays unpaid.
 import { existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startShop } from '../../example-app/server';
@@ -201,5 +203,127 @@ describe('example shop in a browser: Khalti’s genuine widget in sandbox mode (
       await widgetContext.close();
       await genuine.close();
     }
+  }, 60_000);
+});
+
+describe('example shop in a browser: the owner’s admin page', () => {
+  /** Buy and pay on Khalti's page (ePayment); the order id and its price in paisa. */
+  async function paidOrder(page: Page, product: string): Promise<{ orderId: string; amount: number }> {
+    const orderId = await buy(page, product);
+    await page.locator('#pay-epayment').click();
+    await page.waitForURL(/\/epayment\/\?pidx=/);
+    await page.locator('input[name=mobile]').fill('9800000001');
+    await page.locator('input[name=pin]').fill('1111');
+    await page.locator('input[name=otp]').fill('987654');
+    await page.locator('#pay').click();
+    await page.waitForURL(new RegExp(`/orders/${orderId}$`));
+    const status = (await (await page.request.get(`${shop.url}/orders/${orderId}/status`)).json()) as { amountPaisa: number };
+    return { orderId, amount: status.amountPaisa };
+  }
+
+  async function logIn(page: Page): Promise<void> {
+    await page.goto(`${shop.url}/admin/`);
+    await page.waitForURL(/\/admin\/login$/);
+    await page.locator('input[name=password]').fill(shop.adminPassword!);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/admin\/$/);
+  }
+
+  const refunded = async (page: Page, orderId: string) =>
+    ((await (await page.request.get(`${shop.url}/orders/${orderId}/status`)).json()) as { refundedPaisa: number }).refundedPaisa;
+
+  it('logs in, finds the paid order, refunds it partly then fully, and the order page says Refunded', async () => {
+    const page = await context.newPage();
+    const { orderId, amount } = await paidOrder(page, 'Ilam tea');
+    expect(await page.locator('#refund').count()).toBe(0);
+    await logIn(page);
+    expect(await page.locator('h1').textContent()).toBe('Summary');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-summary.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Payments' }).click();
+    const row = page.locator('tr', { hasText: orderId });
+    expect(await row.locator('.state').textContent()).toBe('Fulfilled');
+    // The owner's Refund button on the shop's own order page goes through the admin route.
+    await page.goto(`${shop.url}/orders/${orderId}`);
+    await page.locator('#refund').click();
+    await page.waitForURL(/\/admin\/payments\/pidx%3A/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-payment.png'), fullPage: true });
+    // The pidx is masked everywhere on the page, Khalti's answer included.
+    const pidx = decodeURIComponent(page.url()).split('pidx:')[1]!;
+    expect(await page.locator('main').innerText()).not.toContain(pidx);
+    expect(await page.locator('main').innerText()).toContain(`${pidx.slice(0, 4)}…`);
+    const half = amount / 2;
+    await page.locator('input[name=amount]').fill(String(half / 100));
+    await page.getByRole('button', { name: 'Refund' }).click();
+    await page.locator('.notice').waitFor();
+    expect(await page.locator('.notice').textContent()).toMatch(/^Refunded Rs [\d,]+\.\d\d; Rs [\d,]+\.\d\d left\.$/);
+    expect(await page.locator('.state').textContent()).toBe('Partially refunded');
+    // Reloading the page after the redirect sends nothing again.
+    await page.reload();
+    expect(await page.locator('.notice').count()).toBe(0);
+    expect(await refunded(page, orderId)).toBe(half);
+    await page.getByRole('button', { name: 'Refund' }).click();
+    await page.locator('.notice').waitFor();
+    expect(await page.locator('.notice').textContent()).toContain('Rs 0.00 left.');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-refunded.png'), fullPage: true });
+    await page.goto(`${shop.url}/orders/${orderId}`);
+    expect(await page.locator('#status').textContent()).toBe('Refunded');
+    expect(await page.locator('#refund').count()).toBe(0);
+    expect(await refunded(page, orderId)).toBe(amount);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'refunded-order.png'), fullPage: true });
+  }, 90_000);
+
+  it('refuses a POST without the CSRF check and a forged cross-site POST, and refunds nothing', async () => {
+    const page = await context.newPage();
+    const { orderId } = await paidOrder(page, 'Momo masala');
+    const refundPosts = () => shop.sandbox!.requests.filter((r) => r.path.endsWith('/refund/')).length;
+    const postsBefore = refundPosts();
+    await logIn(page);
+    await page.goto(`${shop.url}/orders/${orderId}`);
+    const adminPage = String(await page.locator('#refund').getAttribute('href'));
+    // Same site, logged in, but no token: refused.
+    const noToken = await page.evaluate(
+      async (url) =>
+        (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'amount=1' })).status,
+      `${adminPage}/refund`,
+    );
+    expect(noToken).toBe(403);
+    // Another site (localhost is not 127.0.0.1) posts a form at the shop: SameSite keeps the session
+    // and the CSRF cookie home, so the admin refuses it.
+    const evil = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<form id="f" method="post" action="${shop.url}${adminPage}/refund"><input name="csrf" value="guess"><input name="amount" value="1"></form>
+<script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, 'localhost', resolve));
+    try {
+      const attacker = await context.newPage();
+      const answer = attacker.waitForResponse((response) => response.url().endsWith('/refund'));
+      await attacker.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      expect((await answer).status()).toBe(403);
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
+    expect(await refunded(page, orderId)).toBe(0);
+    expect(refundPosts()).toBe(postsBefore);
+  }, 90_000);
+
+  it('shows an order id holding <script> escaped, never run', async () => {
+    const page = await context.newPage();
+    const evilOrder = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+    await shop.shop.verifier.store.claim({
+      token: 'EvilToken1234567890abc',
+      orderId: evilOrder,
+      amount: 1000,
+      owner: 'x',
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    await logIn(page);
+    await page.goto(`${shop.url}/admin/payments?order=${encodeURIComponent(evilOrder)}`);
+    expect(await page.locator('td', { hasText: '<script>window.__pwned=1</script>' }).count()).toBe(1);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.locator('tr', { hasText: '<script>' }).getByRole('link').click();
+    expect(await page.locator('h1').textContent()).toBe(`Order ${evilOrder}`);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   }, 60_000);
 });

@@ -90,10 +90,30 @@ describe('example shop server', () => {
     const started = await startShop({ port: 0, env: { SHOP_DB: ':memory:' }, log: (line: string) => lines.push(line) });
     try {
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/SANDBOX mode.*open http:\/\/127\.0\.0\.1:\d+$/);
+      expect(lines[0]).toMatch(
+        /SANDBOX mode.*open http:\/\/127\.0\.0\.1:\d+; admin at http:\/\/127\.0\.0\.1:\d+\/admin, password [\w-]{12}$/,
+      );
+      expect(lines[0]).toContain(started.adminPassword);
       const home = await fetch(started.url);
       expect(home.status).toBe(200);
       expect(await home.text()).toContain('Products');
+      // The admin page: a login first; a wrong password is refused; the right one opens the summary.
+      expect((await fetch(`${started.url}/admin/`, { redirect: 'manual' })).headers.get('location')).toBe('/admin/login');
+      const login = (password: string) =>
+        fetch(`${started.url}/admin/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ password }).toString(),
+          redirect: 'manual',
+        });
+      expect((await login('wrong')).status).toBe(401);
+      const ok = await login(started.adminPassword!);
+      expect(ok.status).toBe(303);
+      const session = ok.headers.get('set-cookie')!.split(';')[0]!;
+      const summary = await fetch(`${started.url}/admin/`, { headers: { cookie: session } });
+      expect(summary.status).toBe(200);
+      expect(await summary.text()).toContain('Money confirmed');
+      expect((await fetch(`${started.url}/admin/reconcile`, { method: 'POST' })).status).toBe(403);
     } finally {
       await started.close();
     }
@@ -113,7 +133,7 @@ describe('example shop server', () => {
       log: (line: string) => lines.push(line),
     });
     try {
-      expect(lines[0]).toMatch(/LIVE mode, using Khalti at https:\/\/dev\.khalti\.com/);
+      expect(lines[0]).toMatch(/LIVE mode, using Khalti at https:\/\/dev\.khalti\.com.*; no admin page \(set SHOP_ADMIN_PASSWORD\)$/);
       expect(lines[0]).not.toContain('live_key');
       const cookie = (await fetch(started.url)).headers.get('set-cookie')!.split(';')[0]!;
       const created = await fetch(`${started.url}/orders`, {

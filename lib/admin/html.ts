@@ -80,7 +80,7 @@ export function page({ title, base, nonce, notice, body }: Frame): string {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${title} · Khalti ledger</title>
         <style nonce="${nonce}">
           ${new Safe(STYLE)}

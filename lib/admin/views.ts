@@ -3,13 +3,14 @@
 
 import type { LedgerTotals, PaymentRecord, PaymentState } from '../ledger/store';
 import { PAYMENT_STATES } from '../ledger/listing';
+import { maskToken } from '../log';
 import { html, rupees, shownKey, when, type Safe } from './html';
 
 const STATE_NAMES: Readonly<Record<PaymentState, string>> = {
   claimed: 'In flight',
   verified: 'Verified, fulfilling',
   fulfilled: 'Fulfilled',
-  unfulfillable: 'Owed back',
+  unfulfillable: 'Owed a refund',
   declined: 'Declined',
 };
 
@@ -158,5 +159,17 @@ export function paymentView(base: string, record: PaymentRecord, csrf: string): 
         : ''
     }
     <h2>Khalti’s answer</h2>
-    <pre>${JSON.stringify(record.khalti, null, 2) ?? 'null'}</pre>`;
+    <pre>${JSON.stringify(masked(record.khalti), null, 2) ?? 'null'}</pre>`;
+}
+
+/** Khalti's answer with every token and pidx in it masked, as everywhere else on these pages. */
+function masked(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(masked);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      (key === 'token' || key === 'pidx') && typeof inner === 'string' ? maskToken(inner) : masked(inner),
+    ]),
+  );
 }
