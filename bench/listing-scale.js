@@ -1,4 +1,4 @@
-// The listing at scale: a million records in PostgreSQL and in SQLite, then pages, counts and totals
+// The listing at scale: a million records in PostgreSQL, SQLite and Redis, then pages, counts and totals
 // timed, and PostgreSQL's plan for a state-filtered page and count. `npm run bench:listing`.
 const path = require('node:path');
 const os = require('node:os');
@@ -7,6 +7,8 @@ const dist = path.resolve(__dirname, '..', 'dist');
 const { PostgresStore } = require(path.join(dist, 'stores', 'postgres.js'));
 const { SqliteStore } = require(path.join(dist, 'stores', 'sqlite.js'));
 const Database = require('better-sqlite3');
+const { Redis } = require('ioredis');
+const { RedisStore } = require(path.join(dist, 'stores', 'redis.js'));
 const PG_URL = process.env.KHX_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
 const N = Number(process.env.KHX_SCALE_N ?? 1_000_000);
 const time = async (label, fn) => {
@@ -23,7 +25,7 @@ async function probe(store) {
   await time('list one order', () => store.list({ orderId: 'order777', limit: 50 }));
   await time('count state=unfulfillable', () => store.count({ state: 'unfulfillable' }));
   await time('count all', () => store.count());
-  await time('totals (reads every row)', () => store.totals());
+  await time('totals (SQL stores read every row)', () => store.totals());
 }
 const pg = require('pg');
 (async () => {
@@ -75,4 +77,59 @@ const pg = require('pg');
   console.log(`  plan: ${sqlPlan.map((row) => row.detail).join('; ')}`);
   await sqlite.close();
   fs.rmSync(dir, { recursive: true, force: true });
+
+  console.log(`Redis, ${N} records (written straight into the store's keys and listing index)`);
+  const client = new Redis(process.env.KHX_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const prefix = 'khxscale:';
+  const redisStore = new RedisStore({ client, prefix });
+  t = Date.now();
+  for (let start = 1; start <= N; start += 5000) {
+    const p = client.pipeline();
+    for (let g = start; g < start + 5000 && g <= N; g++) {
+      const state = states[g % 5];
+      const at = String(1700000000000 + g);
+      p.hset(
+        `${prefix}t:tok${g}`,
+        'token',
+        `tok${g}`,
+        'orderId',
+        `order${g}`,
+        'amount',
+        '1000',
+        'state',
+        state,
+        'owner',
+        '',
+        'leaseUntil',
+        '0',
+        'transactionId',
+        '',
+        'khalti',
+        'null',
+        'response',
+        'null',
+        'failureCode',
+        '',
+        'createdAt',
+        at,
+        'updatedAt',
+        at,
+      );
+      p.sadd(`${prefix}o:order${g}`, `tok${g}`);
+      p.zadd(`${prefix}all`, at, `tok${g}`);
+      p.zadd(`${prefix}s:${state}`, at, `tok${g}`);
+      p.hincrby(`${prefix}sums`, `amount:${state}`, 1000);
+    }
+    await p.exec();
+  }
+  await client.set(`${prefix}listing`, '1');
+  console.log(`  insert: ${Date.now() - t} ms`);
+  await probe(redisStore);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10000);
+    cursor = next;
+    if (keys.length) await client.unlink(...keys);
+  } while (cursor !== '0');
+  await client.quit();
 })();
