@@ -17,6 +17,8 @@ export type {
   RefundOptions,
   RefundReceipt,
   RefundedPayment,
+  HandSettlement,
+  HandSettled,
 } from './types';
 export {
   DEFAULT_PATH,

@@ -4,6 +4,9 @@ import type { Request } from 'express';
 import type { VerifyErrorCode } from './errors';
 import type { KhaltiApi } from './khalti/api';
 import type { LedgerStore } from './ledger/store';
+import type { RefundedPayment } from './types-refunds';
+
+export type { RefundKey, RefundOptions, RefundReceipt, RefundedPayment, HandSettlement, HandSettled } from './types-refunds';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -122,35 +125,6 @@ export interface KhaltiVerifierOptions<Req = Request> {
    * (Khalti may show a refund with a delay; until then the refund stays pending). Defaults to `60000`.
    */
   refundSettleMs?: number;
-}
-
-/** Which payment to refund: a widget payment by its token, an ePayment by its pidx. */
-export type RefundKey = { token: string } | { pidx: string };
-
-export interface RefundOptions {
-  /** Paisa to refund. Defaults to everything not refunded yet. */
-  amount?: number;
-  /** The customer's Khalti ID, for a payment made from a bank (Khalti's `mobile`). Defaults to none. */
-  mobile?: string;
-}
-
-/** What `refund()` resolves to once Khalti confirmed the refund. */
-export interface RefundReceipt {
-  ok: true;
-  orderId: string;
-  /** Paisa refunded by this call. */
-  amount: number;
-  /** Paisa refunded of this payment so far, this refund included. */
-  refundedTotal: number;
-  /** Paisa still refundable. */
-  remaining: number;
-  /** Khalti's transaction id the refund was made against. */
-  transactionId: string;
-}
-
-/** What `onRefunded` receives. */
-export interface RefundedPayment extends Omit<RefundReceipt, 'ok'> {
-  key: RefundKey;
 }
 
 /** What `epayment.orderInfo` may add to the initiate request. */

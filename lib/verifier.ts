@@ -15,7 +15,17 @@ import type { LedgerStore } from './ledger/store';
 import { createLog } from './log';
 import { parseOptions, type Config } from './options';
 import { refund } from './flow/refund';
-import type { KhaltiVerifierOptions, ReconcileOptions, ReconcileSummary, RefundKey, RefundOptions, RefundReceipt } from './types';
+import { settleRefund } from './flow/settle-refund';
+import type {
+  HandSettled,
+  HandSettlement,
+  KhaltiVerifierOptions,
+  ReconcileOptions,
+  ReconcileSummary,
+  RefundKey,
+  RefundOptions,
+  RefundReceipt,
+} from './types';
 
 /** The router `khaltiVerifier()` returns, with its Khalti client and ledger store. */
 export interface KhaltiVerifierRouter extends Router {
@@ -31,6 +41,12 @@ export interface KhaltiVerifierRouter extends Router {
    * `refund_unknown` or `invalid_request`.
    */
   refund(key: RefundKey, options?: RefundOptions): Promise<RefundReceipt>;
+  /**
+   * Settle a pending refund of unknown outcome by hand, after checking Khalti's merchant dashboard (for
+   * the ones Khalti's state cannot settle). Posts nothing. Rejects with `refund_not_allowed`,
+   * `refund_in_progress` or `invalid_request`.
+   */
+  settleRefund(key: RefundKey, settlement: HandSettlement): Promise<HandSettled>;
 }
 
 /**
@@ -63,6 +79,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     store: { value: deps.store },
     reconcile: { value: (reconcileOptions?: ReconcileOptions) => flow.reconcile(reconcileOptions) },
     refund: { value: (key: RefundKey, refundOptions?: RefundOptions) => refund(deps, key, refundOptions) },
+    settleRefund: { value: (key: RefundKey, settlement: HandSettlement) => settleRefund(deps, key, settlement) },
   });
   return router;
 }

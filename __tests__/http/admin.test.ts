@@ -184,6 +184,29 @@ describe('khaltiAdmin actions', () => {
     expect((await shop.adminPost('/reconcile', {})).status).toBe(403);
   });
 
+  it('settles a pending refund by hand from the payment’s page, posting nothing to Khalti', async () => {
+    const shop = adminShop({ timeoutMs: 300 });
+    const token = await paid(shop);
+    await shop.router.refund({ token }, { amount: 300 });
+    sandbox.faults.inject('lost_reply', { on: 'refund' });
+    await shop.router.refund({ token }, { amount: 200 }).catch(() => undefined);
+    const path = `/payments/${encodeURIComponent(token)}`;
+    const page = (await shop.get(path)).text;
+    expect(page).toContain('Pending refund');
+    expect(page).not.toContain('name="amount"');
+    const refundId = /name="refundId" value="([^"]+)"/.exec(page)?.[1];
+    expect(refundId).toBe((await shop.router.store.get(token))!.refund!.id);
+    const posts = sandbox.requests.filter((r) => r.path.endsWith('/refund/')).length;
+    expect((await shop.adminPost(`${path}/settle-refund`, { refundId: refundId!, outcome: 'refunded' })).status).toBe(403);
+    const settled = await shop.adminPost(`${path}/settle-refund`, { csrf: shop.csrfOf(page), refundId: refundId!, outcome: 'refunded' });
+    expect(settled.status).toBe(303);
+    const after = (await shop.get(path)).text;
+    expect(after).toContain('Refund settled as made; Rs 5.00 left.');
+    expect(after).not.toContain('Pending refund');
+    expect(sandbox.requests.filter((r) => r.path.endsWith('/refund/'))).toHaveLength(posts);
+    expect(await shop.router.store.get(token)).toMatchObject({ refundedTotal: 500, refund: null });
+  });
+
   it('reconciles now and shows the summary of what it did', async () => {
     const shop = adminShop();
     const csrf = shop.csrfOf((await shop.get('/')).text);

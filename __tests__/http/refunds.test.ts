@@ -213,6 +213,69 @@ describe('router.refund()', () => {
   });
 });
 
+describe('settleRefund(): a pending refund Khalti’s state cannot settle, settled by hand', () => {
+  it('keeps an ambiguous refund pending, then settles it by its id as made, with no POST, telling onRefunded once', async () => {
+    const shop = refundShop({ timeoutMs: 300, refundSettleMs: 0 });
+    const token = await paidWidget(shop);
+    await shop.router.refund({ token }, { amount: 300 });
+    sandbox.faults.inject('lost_reply', { on: 'refund' });
+    expect((await refundError(shop.router.refund({ token }, { amount: 200 }))).code).toBe('refund_unknown');
+    // Khalti shows "partially refunded" either way: reconcile() cannot tell, and holds.
+    expect((await shop.router.reconcile()).refunds).toEqual({ resolved: 0, pending: 1, refunded: 0 });
+    const pending = (await shop.router.store.get(token))!.refund!;
+    expect(await refundError(shop.router.settleRefund({ token }, { refundId: 'another', outcome: 'refunded' }))).toMatchObject({
+      code: 'refund_not_allowed',
+    });
+    expect(await refundError(shop.router.settleRefund({ token }, { refundId: pending.id, outcome: 'maybe' as never }))).toMatchObject({
+      code: 'invalid_request',
+    });
+    const posts = refundPosts().length;
+    expect(await shop.router.settleRefund({ token }, { refundId: pending.id, outcome: 'refunded' })).toEqual({
+      ok: true,
+      orderId: 'A-17',
+      outcome: 'refunded',
+      refundedTotal: 500,
+      remaining: 500,
+    });
+    expect(refundPosts()).toHaveLength(posts);
+    expect(await shop.router.store.get(token)).toMatchObject({ refundedTotal: 500, refund: null });
+    expect(shop.refunded.map((r) => r.amount)).toEqual([300, 200]);
+    expect(await refundError(shop.router.settleRefund({ token }, { refundId: pending.id, outcome: 'refunded' }))).toMatchObject({
+      code: 'refund_not_allowed',
+    });
+    expect(shop.logs.some((l) => l.level === 'warn' && l.message.includes('settled by hand: made'))).toBe(true);
+  });
+
+  it('settles one as not made (the refunded total unchanged), and refuses one being made right now', async () => {
+    const shop = refundShop();
+    const token = await paidWidget(shop);
+    const begun = await shop.router.store.beginRefund(token, {
+      id: 'r-1',
+      amount: 100,
+      mobile: null,
+      owner: 'live',
+      now: Date.now(),
+      leaseMs: 60_000,
+    });
+    expect(begun.status).toBe('begun');
+    expect(await refundError(shop.router.settleRefund({ token }, { refundId: 'r-1', outcome: 'not_refunded' }))).toMatchObject({
+      code: 'refund_in_progress',
+    });
+    await shop.router.store.endRefundLease(token, 'r-1', 'live', Date.now());
+    expect(await shop.router.settleRefund({ token }, { refundId: 'r-1', outcome: 'not_refunded' })).toMatchObject({
+      outcome: 'not_refunded',
+      refundedTotal: 0,
+      remaining: 1000,
+    });
+    expect(await shop.router.store.get(token)).toMatchObject({
+      refundedTotal: 0,
+      refund: null,
+      refunds: [expect.objectContaining({ id: 'r-1', outcome: 'rejected' })],
+    });
+    expect(shop.refunded).toEqual([]);
+  });
+});
+
 describe('reconcile() with refundUnfulfillable', () => {
   it('refunds each unfulfillable payment in full exactly once over repeated runs', async () => {
     const shop = refundShop({ refundUnfulfillable: true, prices: { 'A-17': 1000, 'B-2': 1000 } });

@@ -69,7 +69,7 @@ const refundPosts = () => sandbox.requests.filter((r) => r.path.endsWith('/refun
 describe('khalti-ledger', () => {
   it('prints help for itself and every command (exit 0), and refuses bad usage with exit 2', async () => {
     expect(await cli(['--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage: khalti-ledger <command>') });
-    for (const command of ['list', 'show', 'reconcile', 'refund']) {
+    for (const command of ['list', 'show', 'reconcile', 'refund', 'settle-refund']) {
       expect(await cli([command, '--help'])).toMatchObject({
         status: 0,
         stdout: expect.stringContaining(`Usage: khalti-ledger ${command}`),
@@ -139,6 +139,28 @@ describe('khalti-ledger', () => {
     expect(JSON.parse(rest.stdout)).toMatchObject({ ok: true, amount: 700, refundedTotal: 1000, remaining: 0 });
     expect(refundPosts()).toHaveLength(2);
     expect(sandbox.transaction(token!)).toMatchObject({ state: 'Refunded', refundedAmount: 1000 });
+  }, 60_000);
+
+  it('settles a pending refund by hand, once confirmed, posting nothing', async () => {
+    const store = new SqliteStore({ filename: file });
+    const shop = createShop({ baseUrl: sandbox.baseUrl, store, timeoutMs: 300 });
+    const { token } = sandbox.pay({ amount: 1000 });
+    expect((await shop.post({ token, amount: 1000, orderId: 'A-17' })).status).toBe(200);
+    await shop.router.refund({ token }, { amount: 300 });
+    sandbox.faults.inject('lost_reply', { on: 'refund' });
+    await expect(shop.router.refund({ token }, { amount: 200 })).rejects.toMatchObject({ code: 'refund_unknown' });
+    await store.close();
+    const posts = refundPosts().length;
+    const args = ['settle-refund', token, '--store', `sqlite:${file}`];
+    expect(await cli([...args, '--made', '--not-made'])).toMatchObject({ status: 2 });
+    const asked = await cli([...args, '--made'], { input: 'no\n' });
+    expect(asked).toMatchObject({ status: 1 });
+    expect(asked.stderr).toContain('Settle the pending refund of Rs 2.00');
+    expect(await cli([...args, '--made', '--yes'])).toMatchObject({ status: 0, stdout: 'settled as made; Rs 5.00 left\n' });
+    expect(await cli([...args, '--made', '--yes'])).toMatchObject({ status: 1, stderr: expect.stringContaining('no pending refund') });
+    expect(refundPosts()).toHaveLength(posts);
+    const shown = await cli(['show', token, '--store', `sqlite:${file}`, '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ refundedTotal: 500, refund: null });
   }, 60_000);
 
   it('reconciles with a progress line: with --store it records what Khalti says, with --app it fulfils too', async () => {

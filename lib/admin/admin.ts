@@ -33,7 +33,13 @@ function startupError(message: string): Error {
 
 /** The admin router. Throws at start-up without `authorize`, or without a verifier router to work on. */
 export function khaltiAdmin<Req extends Request = Request>(khalti: KhaltiVerifierRouter, options: KhaltiAdminOptions<Req>): Router {
-  if (!khalti || typeof khalti.reconcile !== 'function' || typeof khalti.refund !== 'function' || !khalti.store)
+  if (
+    !khalti ||
+    typeof khalti.reconcile !== 'function' ||
+    typeof khalti.refund !== 'function' ||
+    typeof khalti.settleRefund !== 'function' ||
+    !khalti.store
+  )
     throw startupError('the first argument must be the router khaltiVerifier() returned.');
   if (typeof options?.authorize !== 'function')
     throw startupError('`authorize(req)` is required: return true only for your shop’s operators (e.g. check the session’s role).');
@@ -160,6 +166,25 @@ export function khaltiAdmin<Req extends Request = Request>(khalti: KhaltiVerifie
     khalti.refund(refundKey, amount === undefined ? {} : { amount }).then(
       (made) => redirectWith(req, res, back, `Refunded ${rupees(made.amount)}; ${rupees(made.remaining)} left.`),
       (error: unknown) => redirectWith(req, res, back, `Refund not made: ${messageOf(error)}`, true),
+    );
+  });
+
+  admin.post('/payments/:key/settle-refund', (req, res) => {
+    const refused = csrfRefusal(req);
+    if (refused) return refuse(res, refused);
+    const key = String(req.params.key);
+    const back = `${req.baseUrl}/payments/${encodeURIComponent(key)}`;
+    const { refundId, outcome } = req.body as Record<string, unknown>;
+    const refundKey = key.startsWith('pidx:') ? { pidx: key.slice('pidx:'.length) } : { token: key };
+    khalti.settleRefund(refundKey, { refundId: String(refundId ?? ''), outcome: outcome as 'refunded' | 'not_refunded' }).then(
+      (settled) =>
+        redirectWith(
+          req,
+          res,
+          back,
+          `Refund settled as ${settled.outcome === 'refunded' ? 'made' : 'not made'}; ${rupees(settled.remaining)} left.`,
+        ),
+      (error: unknown) => redirectWith(req, res, back, `Not settled: ${messageOf(error)}`, true),
     );
   });
 

@@ -158,6 +158,20 @@ export function paymentView(base: string, record: PaymentRecord, csrf: string): 
             <p>Leave the amount empty to refund everything left.</p>`
         : ''
     }
+    ${
+      record.refund && record.refund.leaseUntil <= Date.now()
+        ? html`<h2>Pending refund</h2>
+            <p>
+              Khalti gave no usable answer to the refund of ${rupees(record.refund.amount)} asked at ${when(record.refund.requestedAt)}, and
+              its state has not settled it yet (Reconcile tries again). If Khalti’s merchant dashboard shows what became of it, say so:
+            </p>
+            <form method="post" action="${path}/settle-refund">
+              ${csrfField(csrf)}<input type="hidden" name="refundId" value="${record.refund.id}" />
+              <button type="submit" name="outcome" value="refunded">Khalti shows it refunded</button>
+              <button type="submit" name="outcome" value="not_refunded">Khalti shows it not refunded</button>
+            </form>`
+        : ''
+    }
     <h2>Khalti’s answer</h2>
     <pre>${JSON.stringify(masked(record.khalti), null, 2) ?? 'null'}</pre>`;
 }

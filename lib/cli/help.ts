@@ -7,6 +7,7 @@ Commands:
   show       one payment, with its history
   reconcile  ask Khalti about payments left in flight; resolve pending refunds
   refund     refund a payment, whole or in part
+  settle-refund  settle a pending refund by hand, from Khalti's merchant dashboard
 
 Every command takes:
   --store SPEC   sqlite:PATH | postgres://… | redis://…   (or KHALTI_LEDGER_STORE)
@@ -16,7 +17,7 @@ Every command takes:
   --json         machine-readable output
   --help         this text, or a command's own
 
-The secret key is read from KHALTI_SECRET_KEY (reconcile and refund only), never from an argument.
+The secret key is read from KHALTI_SECRET_KEY (reconcile, refund, settle-refund), never from an argument.
 Exit status: 0 done, 1 something failed, 2 usage error.`;
 
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
@@ -37,4 +38,9 @@ app's onVerified): run reconcile in your app, or pass --app, to fulfil it. Exit 
 
 Refunds the payment KEY through Khalti, exactly once: --amount in paisa (default: all that is left).
 Asks for confirmation unless --yes is given. Exit 1 if Khalti did not refund (the reason is printed).`,
+  'settle-refund': `Usage: khalti-ledger settle-refund KEY (--made | --not-made) [--yes] [--json]
+
+A refund whose answer was lost stays pending until Khalti's state settles it (reconcile); when it cannot
+(a second partial refund), check Khalti's merchant dashboard and say what it shows: --made if the refund
+is there, --not-made if not. Posts nothing to Khalti. Asks for confirmation unless --yes is given.`,
 };

@@ -8,7 +8,7 @@ import { PAYMENT_STATES } from '../ledger/listing';
 import type { LedgerStore, PaymentState } from '../ledger/store';
 import type { RefundKey } from '../types';
 import { khaltiVerifier, type KhaltiVerifierRouter } from '../verifier';
-import { listTable, rupees, showText } from './format';
+import { listTable, rupees, showText, time } from './format';
 import { COMMAND_HELP, OVERVIEW } from './help';
 import { openStore, UsageError } from './open-store';
 
@@ -32,6 +32,8 @@ const OPTIONS = {
   before: { type: 'string' },
   amount: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  made: { type: 'boolean' },
+  'not-made': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -92,10 +94,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'name a command');
     }
     if (values.help) return (io.out(COMMAND_HELP[command]!), 0);
-    const needsKey = command === 'show' || command === 'refund';
+    const needsKey = command === 'show' || command === 'refund' || command === 'settle-refund';
     if (needsKey && rest.length !== 1) throw new UsageError(`${command} takes one KEY`);
     if (!needsKey && rest.length > 0) throw new UsageError(`${command} takes no ${JSON.stringify(rest[0])}`);
-    const ledger = await ledgerOf(values, io, command === 'reconcile' || command === 'refund');
+    if (command === 'settle-refund' && values.made === values['not-made'])
+      throw new UsageError('settle-refund takes one of --made or --not-made');
+    const ledger = await ledgerOf(values, io, command === 'reconcile' || command === 'refund' || command === 'settle-refund');
     store = ledger.store;
     const print = (json: unknown, text: string) => io.out(values.json ? JSON.stringify(json, null, 2) : text);
     switch (command) {
@@ -121,6 +125,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       case 'reconcile':
         return await reconcile(ledger.router!, store, wholeNumber(values.limit, 'limit', 1_000_000), values.json === true, io);
+      case 'settle-refund':
+        return await settleByHand(ledger.router!, store, rest[0]!, values, io);
       default:
         return await refund(ledger.router!, store, rest[0]!, wholeNumber(values.amount, 'amount', Number.MAX_SAFE_INTEGER), values, io);
     }
@@ -201,6 +207,30 @@ async function refund(
     const details = error.details?.length ? ` (${error.details.join('; ')})` : '';
     if (values.json) io.out(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details ?? [] } }, null, 2));
     io.err(`khalti-ledger: not refunded: ${error.message}${details} [${error.code}]`);
+    return 1;
+  }
+}
+
+async function settleByHand(router: KhaltiVerifierRouter, store: LedgerStore, key: string, values: Values, io: CliIo): Promise<number> {
+  const pending = (await store.get(key))?.refund;
+  if (!pending) return (io.err(`khalti-ledger: no pending refund for ${JSON.stringify(key)}`), 1);
+  const outcome = values.made ? 'refunded' : 'not_refunded';
+  if (!values.yes) {
+    io.err(
+      `Settle the pending refund of ${rupees(pending.amount)} (asked ${time(pending.requestedAt)}) as ${values.made ? 'MADE' : 'NOT made'}? [y/N] `,
+    );
+    if (!/^y(es)?$/i.test((await io.readLine())?.trim() ?? '')) return (io.err('khalti-ledger: not settled (not confirmed)'), 1);
+  }
+  const refundKey: RefundKey = key.startsWith('pidx:') ? { pidx: key.slice('pidx:'.length) } : { token: key };
+  try {
+    const settled = await router.settleRefund(refundKey, { refundId: pending.id, outcome });
+    io.out(
+      values.json ? JSON.stringify(settled, null, 2) : `settled as ${values.made ? 'made' : 'not made'}; ${rupees(settled.remaining)} left`,
+    );
+    return 0;
+  } catch (error) {
+    if (!isKhaltiError(error)) throw error;
+    io.err(`khalti-ledger: not settled: ${error.message} [${error.code}]`);
     return 1;
   }
 }

@@ -19,7 +19,7 @@ const MOBILE = /^9\d{9}$/;
 const refundError = (code: RefundErrorCode | 'invalid_request', init?: KhaltiErrorInit) => new KhaltiError(code, init);
 
 /** The ledger key for a refund key, or an `invalid_request` error. */
-function ledgerKeyOf(key: RefundKey): string {
+export function ledgerKeyOf(key: RefundKey): string {
   const value = key as Partial<Record<'token' | 'pidx', unknown>>;
   if (typeof value?.token === 'string' && TOKEN_PATTERN.test(value.token) && value.pidx === undefined) return tokenKey(value.token);
   if (typeof value?.pidx === 'string' && TOKEN_PATTERN.test(value.pidx) && value.token === undefined) return pidxKey(value.pidx);
@@ -42,7 +42,7 @@ function publicKey(key: string): RefundKey {
   return parsed.kind === 'pidx' ? { pidx: parsed.pidx } : { token: key };
 }
 
-function receipt(record: PaymentRecord, amount: number): RefundReceipt {
+export function receipt(record: PaymentRecord, amount: number): RefundReceipt {
   const refundedTotal = record.refundedTotal + amount;
   return {
     ok: true,
@@ -127,7 +127,12 @@ export async function refundRecorded<Req>(deps: FlowDeps<Req>, ledgerKey: string
 }
 
 /** Settle `record`'s pending refund as `outcome`; `false` when the store no longer lets this owner. */
-async function settle<Req>(deps: FlowDeps<Req>, record: PaymentRecord, owner: string, outcome: 'refunded' | 'rejected'): Promise<boolean> {
+export async function settle<Req>(
+  deps: FlowDeps<Req>,
+  record: PaymentRecord,
+  owner: string,
+  outcome: 'refunded' | 'rejected',
+): Promise<boolean> {
   const intent = record.refund!;
   try {
     return await deps.store.finishRefund(record.token, intent.id, owner, { outcome, now: Date.now() });
@@ -141,7 +146,7 @@ async function settle<Req>(deps: FlowDeps<Req>, record: PaymentRecord, owner: st
   }
 }
 
-async function tellRefunded<Req>(deps: FlowDeps<Req>, ledgerKey: string, made: RefundReceipt): Promise<void> {
+export async function tellRefunded<Req>(deps: FlowDeps<Req>, ledgerKey: string, made: RefundReceipt): Promise<void> {
   if (!deps.config.onRefunded) return;
   const { orderId, amount, refundedTotal, remaining, transactionId } = made;
   try {
@@ -151,7 +156,7 @@ async function tellRefunded<Req>(deps: FlowDeps<Req>, ledgerKey: string, made: R
   }
 }
 
-async function guard<T, Req>(deps: FlowDeps<Req>, what: string, key: string, run: () => Promise<T>): Promise<T> {
+export async function guard<T, Req>(deps: FlowDeps<Req>, what: string, key: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
