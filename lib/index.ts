@@ -73,3 +73,16 @@ export type { KhaltiApi, CallOptions } from './khalti/api';
 export type { VerifyOutcome, StatusOutcome, PaymentStatusState, UnavailableReason } from './khalti/classify';
 export type { EpaymentInitiateRequest, InitiateOutcome, LookupOutcome, LookupStatus } from './khalti/classify-epayment';
 export type { RefundOutcome, RefundRequest } from './khalti/classify-refund';
+
+// Events on Node's diagnostics_channel (README "Events, metrics and traces").
+export {
+  PAYMENT_CHANNEL,
+  KHALTI_CHANNEL,
+  OVERLOADED_CHANNEL,
+  RECONCILE_CHANNEL,
+  type PaymentEvent,
+  type KhaltiCallEvent,
+  type KhaltiEndpoint,
+  type OverloadedEvent,
+  type ReconcileEvent,
+} from './events';

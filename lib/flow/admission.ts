@@ -1,6 +1,7 @@
 // Admission: how many verifications run at once (maxInFlight, with the overload Retry-After), identical
 // concurrent requests sharing one verification, and the pacing of admitted work. The HTTP gate reads it.
 
+import { publishOverloaded } from '../events';
 import { KhaltiError } from '../errors';
 import { keyFields } from '../ledger/keys';
 import { describeError, type Log } from '../log';
@@ -44,7 +45,9 @@ export class Admission {
 
   /** Count an `overloaded` refusal; answers its `Retry-After` in seconds (see `OverloadRetryAfter`). */
   refuseOverloaded(): number {
-    return this.#retryAfter.refuse();
+    const retryAfter = this.#retryAfter.refuse();
+    publishOverloaded(retryAfter);
+    return retryAfter;
   }
 
   /**

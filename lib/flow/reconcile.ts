@@ -2,6 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { KhaltiError } from '../errors';
+import { publishPayment, publishReconcile } from '../events';
 import { keyFields, parseKey } from '../ledger/keys';
 import type { PaymentRecord } from '../ledger/store';
 import { describeError } from '../log';
@@ -11,6 +12,7 @@ import { claimAndSettle } from './claim';
 import type { FlowDeps } from './deps';
 import { askExpectedAmount } from './price';
 import { refundRecorded, resolvePendingRefund } from './refund';
+import { paymentEvent } from './payment-event';
 import { Failure } from './result';
 
 /** How many stale records `reconcile()` lists at a time. */
@@ -44,6 +46,7 @@ export async function reconcile<Req>(deps: FlowDeps<Req>, pacer: Pacer, options:
     }
   }
   const refundsSeen = await reconcileRefunds(deps, summary, startedAt);
+  publishReconcile(() => ({ summary: structuredClone(summary), durationMs: Date.now() - startedAt }));
   if (seen.size + refundsSeen > 0) {
     const { refunds, ...counts } = summary;
     deps.log('info', 'reconcile finished', {
@@ -86,7 +89,9 @@ async function reconcileOne<Req>(deps: FlowDeps<Req>, pacer: Pacer, record: Paym
     amount: record.amount,
     expectedAmount: expected,
   };
+  const started = performance.now();
   const result = await claimAndSettle(deps, pacer, input, expected, undefined, report);
+  publishPayment(() => paymentEvent(record.token, result, performance.now() - started, 'reconcile'));
   if (!(result instanceof Failure)) {
     if (!result.replayed) summary.fulfilled += 1;
   } else if (

@@ -2,6 +2,7 @@
 // in; parse → price → admit → claim → ask Khalti → settle; a result out, `onFailed` told of a failure.
 
 import { KhaltiError, type VerifyErrorCode } from '../errors';
+import { publishPayment } from '../events';
 import { pidxKey } from '../ledger/keys';
 import { describeError } from '../log';
 import { createRequestParser, FROM_BODY, isOrderIdAnswer, type VerifyRequest } from '../request';
@@ -11,7 +12,13 @@ import { claimAndSettle } from './claim';
 import type { FlowDeps } from './deps';
 import { askExpectedAmount } from './price';
 import { reconcile } from './reconcile';
+import { paymentEvent } from './payment-event';
 import { failure, Failure, toResult, type FailureReport, type Result, type Step } from './result';
+
+/** What an attempt learnt as it went: the ledger key of the payment it names, once known. */
+interface Seen {
+  key?: string;
+}
 
 /** Codes after which `onFailed` is not called: nothing was decided about the payment. */
 const SILENT_CODES: ReadonlySet<string> = new Set(['verification_in_progress', 'overloaded']);
@@ -29,8 +36,10 @@ export class VerificationFlow<Req> {
 
   /** Validate a verify request's `body` (the order id from `getOrderId` when set), verify it, tell `onFailed`. Never throws. */
   async run(body: unknown, req: Req): Promise<Result<SuccessBody>> {
-    const step = await this.#parseAndVerify(body, req);
-    return this.#finish(step, req, step instanceof Failure ? null : step.orderId);
+    const started = performance.now();
+    const seen: Seen = {};
+    const step = await this.#parseAndVerify(body, req, seen);
+    return this.#finish(step, req, step instanceof Failure ? null : step.orderId, seen, started);
   }
 
   /**
@@ -38,8 +47,10 @@ export class VerificationFlow<Req> {
    * `orderId` `null` takes the order from the ledger (the return URL's query is not trusted).
    */
   async runPidx(pidx: string, orderId: string | null, req: Req): Promise<Result<SuccessBody>> {
-    const step = await this.#verifyPidx(pidx, orderId, req);
-    return this.#finish(step, req, step instanceof Failure ? (step.report.orderId ?? orderId) : step.orderId);
+    const started = performance.now();
+    const seen: Seen = {};
+    const step = await this.#verifyPidx(pidx, orderId, req, seen);
+    return this.#finish(step, req, step instanceof Failure ? (step.report.orderId ?? orderId) : step.orderId, seen, started);
   }
 
   /** See `reconcile.ts`. */
@@ -47,8 +58,13 @@ export class VerificationFlow<Req> {
     return reconcile(this.#deps, this.admission.pacer, options);
   }
 
-  async #finish(step: Step<SuccessBody>, req: Req, orderId: string | null): Promise<Result<SuccessBody>> {
+  async #finish(step: Step<SuccessBody>, req: Req, orderId: string | null, seen: Seen, started: number): Promise<Result<SuccessBody>> {
     if (step instanceof Failure && !SILENT_CODES.has(step.error.code) && !step.joined) await this.#notify(step, req);
+    // An attempt that named a payment (a request refused before that, or under load, is none).
+    if (seen.key && !(step instanceof Failure && step.error.code === 'overloaded')) {
+      const key = seen.key;
+      publishPayment(() => paymentEvent(key, step, performance.now() - started, 'request'));
+    }
     return toResult(step, orderId);
   }
 
@@ -63,7 +79,7 @@ export class VerificationFlow<Req> {
     }
   }
 
-  async #parseAndVerify(body: unknown, req: Req): Promise<Step<SuccessBody>> {
+  async #parseAndVerify(body: unknown, req: Req, seen: Seen): Promise<Step<SuccessBody>> {
     const { config, log } = this.#deps;
     let orderId: unknown = FROM_BODY;
     if (config.getOrderId) {
@@ -80,7 +96,8 @@ export class VerificationFlow<Req> {
     }
     const parsed = this.#parse(body, orderId);
     if (!parsed.ok) return failure('invalid_request', {}, { details: parsed.details });
-    if ('pidx' in parsed.value) return this.#verifyPidx(parsed.value.pidx, parsed.value.orderId, req);
+    if ('pidx' in parsed.value) return this.#verifyPidx(parsed.value.pidx, parsed.value.orderId, req, seen);
+    seen.key = parsed.value.token;
     return this.#verifyToken(parsed.value, req);
   }
 
@@ -93,8 +110,9 @@ export class VerificationFlow<Req> {
     return this.#admitted({ key: input.token, orderId: input.orderId, amount: input.amount }, expected, req, report);
   }
 
-  async #verifyPidx(pidx: string, orderId: string | null, req: Req): Promise<Step<SuccessBody>> {
+  async #verifyPidx(pidx: string, orderId: string | null, req: Req, seen: Seen): Promise<Step<SuccessBody>> {
     const key = pidxKey(pidx);
+    seen.key = key;
     const report: FailureReport = { pidx, ...(orderId === null ? {} : { orderId }) };
     let record;
     try {

@@ -2,6 +2,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { publishKhaltiCall, type KhaltiEndpoint } from '../events';
 import axios, { type AxiosInstance } from 'axios';
 import Joi from 'joi';
 import { classifyStatus, classifyVerify, type RawResponse, type StatusOutcome, type Unavailable, type VerifyOutcome } from './classify';
@@ -89,8 +90,7 @@ export class KhaltiClient implements KhaltiApi {
    * retried here; an `unavailable` outcome means "ask `status()`".
    */
   async verify(token: string, amount: number, options: CallOptions = {}): Promise<VerifyOutcome> {
-    const response = await this.#send('POST', '/api/v2/payment/verify/', { token, amount }, options.deadline);
-    return 'kind' in response ? response : classifyVerify(response);
+    return this.#timed('verify', () => this.#send('POST', '/api/v2/payment/verify/', { token, amount }, options.deadline), classifyVerify);
   }
 
   /**
@@ -98,7 +98,12 @@ export class KhaltiClient implements KhaltiApi {
    * backoff when Khalti gives no usable answer.
    */
   async status(token: string, amount: number, options: CallOptions = {}): Promise<StatusOutcome> {
-    return this.#readOnly(() => this.#send('GET', '/api/v2/payment/status/', { token, amount }, options.deadline), classifyStatus, options);
+    return this.#readOnly(
+      'status',
+      () => this.#send('GET', '/api/v2/payment/status/', { token, amount }, options.deadline),
+      classifyStatus,
+      options,
+    );
   }
 
   /**
@@ -106,8 +111,7 @@ export class KhaltiClient implements KhaltiApi {
    * `payment_url`. Never retried: a lost answer could leave a second payment request behind.
    */
   async initiate(request: EpaymentInitiateRequest, options: CallOptions = {}): Promise<InitiateOutcome> {
-    const response = await this.#send('POST', '/api/v2/epayment/initiate/', request, options.deadline);
-    return 'kind' in response ? response : classifyInitiate(response);
+    return this.#timed('initiate', () => this.#send('POST', '/api/v2/epayment/initiate/', request, options.deadline), classifyInitiate);
   }
 
   /**
@@ -115,7 +119,12 @@ export class KhaltiClient implements KhaltiApi {
    * `status()`.
    */
   async lookup(pidx: string, options: CallOptions = {}): Promise<LookupOutcome> {
-    return this.#readOnly(() => this.#send('POST', '/api/v2/epayment/lookup/', { pidx }, options.deadline), classifyLookup, options);
+    return this.#readOnly(
+      'lookup',
+      () => this.#send('POST', '/api/v2/epayment/lookup/', { pidx }, options.deadline),
+      classifyLookup,
+      options,
+    );
   }
 
   /**
@@ -128,12 +137,16 @@ export class KhaltiClient implements KhaltiApi {
     if (request.amount !== undefined) body.amount = request.amount;
     if (request.mobile !== undefined) body.mobile = request.mobile;
     const path = `/api/merchant-transaction/${encodeURIComponent(transactionId)}/refund/`;
-    const response = await this.#send('POST', path, Object.keys(body).length > 0 ? body : undefined, options.deadline);
-    return 'kind' in response ? response : classifyRefund(response);
+    return this.#timed(
+      'refund',
+      () => this.#send('POST', path, Object.keys(body).length > 0 ? body : undefined, options.deadline),
+      classifyRefund,
+    );
   }
 
   /** A read-only call: up to `STATUS_RETRIES` retries with jittered backoff while the answer is unusable. */
   async #readOnly<T extends { kind: string }>(
+    endpoint: KhaltiEndpoint,
     send: () => Promise<RawResponse | Unavailable>,
     classify: (response: RawResponse) => T,
     options: CallOptions,
@@ -145,10 +158,28 @@ export class KhaltiClient implements KhaltiApi {
         if (options.deadline !== undefined && Date.now() + backoff + MIN_CALL_MS > options.deadline) break;
         await this.#sleep(backoff);
       }
-      const response = await send();
-      outcome = 'kind' in response ? response : classify(response);
+      outcome = await this.#timed(endpoint, send, classify);
       if (outcome.kind !== 'unavailable') break;
     }
+    return outcome;
+  }
+
+  /** One HTTP call, classified, and told to the `khalti-express:khalti` channel (when subscribed). */
+  async #timed<T extends { kind: string }>(
+    endpoint: KhaltiEndpoint,
+    send: () => Promise<RawResponse | Unavailable>,
+    classify: (response: RawResponse) => T,
+  ): Promise<T | Unavailable> {
+    const started = performance.now();
+    const response = await send();
+    const outcome = 'kind' in response ? response : classify(response);
+    publishKhaltiCall(() => ({
+      endpoint,
+      ...('kind' in response ? {} : { httpStatus: response.status }),
+      outcome: outcome.kind,
+      ...(outcome.kind === 'unavailable' ? { reason: (outcome as Unavailable).reason } : {}),
+      durationMs: performance.now() - started,
+    }));
     return outcome;
   }
 
