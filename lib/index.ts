@@ -86,3 +86,6 @@ export {
   type OverloadedEvent,
   type ReconcileEvent,
 } from './events';
+
+// Money: rupees to paisa exactly, and paisa for people.
+export { toPaisa, formatRupees, type FormatRupeesOptions } from './money';
