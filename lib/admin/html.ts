@@ -2,6 +2,7 @@
 // and how money, times and keys are shown.
 
 import { maskToken } from '../log';
+import { formatRupees } from '../money';
 import { parseKey } from '../ledger/keys';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
@@ -29,13 +30,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Safe 
   return new Safe(out);
 }
 
-/** Paisa as rupees, `Rs 1,200.50` (Western grouping, as Khalti's dashboard shows amounts). */
-export function rupees(paisa: number): string {
-  const sign = paisa < 0 ? '-' : '';
-  const abs = Math.abs(paisa);
-  const whole = Math.floor(abs / 100).toLocaleString('en-US');
-  return `${sign}Rs ${whole}.${String(abs % 100).padStart(2, '0')}`;
-}
+/** Paisa as rupees, `Rs 12,34,567.50` (Nepal's lakh grouping, as toPaisa reads it back). */
+export const rupees = (paisa: number): string => formatRupees(paisa);
 
 /** Epoch ms as an ISO time, UTC. */
 export function when(ms: number): string {

@@ -1,10 +1,9 @@
 // `khalti-ledger`'s output for people: aligned tables, rupees, times.
 
 import type { PaymentRecord } from '../ledger/store';
+import { formatRupees } from '../money';
 
-export function rupees(paisa: number): string {
-  return `Rs ${Math.floor(paisa / 100).toLocaleString('en-US')}.${String(paisa % 100).padStart(2, '0')}`;
-}
+export const rupees = (paisa: number): string => formatRupees(paisa);
 
 export function time(ms: number): string {
   return ms > 0
