@@ -12,6 +12,7 @@ import { clientFor } from './khalti/client';
 import { DEFAULT_RETRY_BASE_MS } from './khalti/options';
 import { MemoryStore } from './ledger/memory';
 import type { LedgerStore } from './ledger/store';
+import { warnAtStartup } from './guard-rails';
 import { createLog } from './log';
 import { parseOptions, type Config } from './options';
 import { refund } from './flow/refund';
@@ -57,6 +58,12 @@ export interface KhaltiVerifierRouter extends Router {
 export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVerifierOptions<Req>): KhaltiVerifierRouter {
   const config = parseOptions(options);
   const log = createLog(config.logger, config.secretKey);
+  warnAtStartup(log, {
+    secretKey: config.secretKey,
+    baseUrl: config.client ? undefined : config.baseUrl,
+    env: process.env,
+    epayment: Boolean(config.epayment),
+  });
   const client =
     config.client ??
     clientFor({ secretKey: config.secretKey, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, retryBaseMs: DEFAULT_RETRY_BASE_MS });
