@@ -3,6 +3,8 @@ const { createHash, randomBytes, randomUUID, timingSafeEqual } = require('node:c
 const express = require('express');
 const { khaltiVerifier } = require('khalti-express');
 const { khaltiAdmin } = require('khalti-express/admin');
+const { registerKhaltiMetrics } = require('khalti-express/metrics');
+const { Registry } = require('prom-client');
 const { SqliteStore } = require('khalti-express/stores/sqlite');
 const { PRODUCTS, findProduct } = require('./catalog');
 const { OrderBook } = require('./orders');
@@ -87,6 +89,18 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
   });
   app.use(verifier);
 
+  // Prometheus metrics for a scraper on this machine (the demo's choice: anyone else gets 403).
+  const registry = new Registry();
+  const metrics = registerKhaltiMetrics(verifier, { registry });
+  app.get('/metrics', async (req, res) => {
+    const from = req.socket.remoteAddress ?? '';
+    if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(from)) return res.status(403).type('text/plain').send('Forbidden');
+    res
+      .set('Cache-Control', 'no-store')
+      .type(registry.contentType)
+      .send(await registry.metrics());
+  });
+
   // The shop owner's session: one password, sessions held in memory (a demo; use your own auth).
   const sessions = new Set();
   const isOwner = (req) => sessions.has(cookiesOf(req)[ADMIN_COOKIE]);
@@ -130,6 +144,7 @@ function createShopApp({ khalti, publicUrl = 'http://127.0.0.1:3000', database =
   });
 
   const close = async () => {
+    metrics.unregister();
     await store.close();
     orders.close();
   };

@@ -48,6 +48,8 @@ export interface KhaltiVerifierRouter extends Router {
    * `refund_in_progress` or `invalid_request`.
    */
   settleRefund(key: RefundKey, settlement: HandSettlement): Promise<HandSettled>;
+  /** Verifications in flight right now (at most `maxInFlight`): the metrics' gauge. */
+  readonly inFlight: number;
 }
 
 /**
@@ -87,6 +89,7 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     reconcile: { value: (reconcileOptions?: ReconcileOptions) => flow.reconcile(reconcileOptions) },
     refund: { value: (key: RefundKey, refundOptions?: RefundOptions) => refund(deps, key, refundOptions) },
     settleRefund: { value: (key: RefundKey, settlement: HandSettlement) => settleRefund(deps, key, settlement) },
+    inFlight: { get: () => flow.admission.inFlight },
   });
   return router;
 }

@@ -114,6 +114,10 @@ describe('example shop server', () => {
       expect(summary.status).toBe(200);
       expect(await summary.text()).toContain('Money confirmed');
       expect((await fetch(`${started.url}/admin/reconcile`, { method: 'POST' })).status).toBe(403);
+      // Prometheus metrics, for a scraper on this machine.
+      const scraped = await fetch(`${started.url}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('# TYPE khalti_payments_total counter');
     } finally {
       await started.close();
     }
