@@ -83,6 +83,7 @@ const optionsSchema = Joi.object({
   onRefunded: Joi.function(),
   refundUnfulfillable: Joi.boolean(),
   refundSettleMs: Joi.number().integer().min(0).max(86_400_000),
+  tracing: Joi.boolean(),
   epayment: Joi.object({
     returnUrl: Joi.string()
       .uri({ scheme: ['http', 'https'] })
@@ -117,6 +118,7 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   onRefunded: 'pass a function (refund) => void, called once per refund Khalti confirmed',
   refundUnfulfillable: 'pass true to let reconcile() refund unfulfillable payments, or false',
   refundSettleMs: 'use a whole number of milliseconds from 0 to 86400000',
+  tracing: 'pass true to trace with OpenTelemetry (install @opentelemetry/api), or false',
   epayment:
     'pass { returnUrl, websiteUrl } as http(s) URLs, successUrl(orderId) and failureUrl(orderId, code) functions, ' +
     'and optionally orderInfo, redirectOrigins (http(s) URLs), initiatePath and returnPath',
@@ -167,6 +169,7 @@ export function parseOptions<Req>(options: KhaltiVerifierOptions<Req>): Config<R
     fulfilmentTimeoutMs,
     refundUnfulfillable: parsed.refundUnfulfillable ?? false,
     refundSettleMs: parsed.refundSettleMs ?? DEFAULT_REFUND_SETTLE_MS,
+    tracing: parsed.tracing ?? false,
     khaltiBudgetMs,
     ...(epayment
       ? {

@@ -125,6 +125,11 @@ export interface KhaltiVerifierOptions<Req = Request> {
    * (Khalti may show a refund with a delay; until then the refund stays pending). Defaults to `60000`.
    */
   refundSettleMs?: number;
+  /**
+   * OpenTelemetry spans (`@opentelemetry/api`, an optional peer): one per verification attempt and a child
+   * per Khalti call, no token in any URL or attribute. Defaults to `false`.
+   */
+  tracing?: boolean;
 }
 
 /** What `epayment.orderInfo` may add to the initiate request. */

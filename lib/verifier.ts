@@ -12,7 +12,9 @@ import { clientFor } from './khalti/client';
 import { DEFAULT_RETRY_BASE_MS } from './khalti/options';
 import { MemoryStore } from './ledger/memory';
 import type { LedgerStore } from './ledger/store';
+import { KhaltiError } from './errors';
 import { warnAtStartup } from './guard-rails';
+import { createTracing, type Tracing } from './tracing';
 import { createLog } from './log';
 import { parseOptions, type Config } from './options';
 import { refund } from './flow/refund';
@@ -66,10 +68,12 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     env: process.env,
     epayment: Boolean(config.epayment),
   });
-  const client =
+  const tracing = config.tracing ? tracingOrFix() : undefined;
+  const plainClient =
     config.client ??
     clientFor({ secretKey: config.secretKey, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, retryBaseMs: DEFAULT_RETRY_BASE_MS });
-  const deps: FlowDeps<Req> = { config, client, store: config.store ?? new MemoryStore(), log };
+  const client = tracing ? tracing.traceClient(plainClient, config.client ? undefined : config.baseUrl) : plainClient;
+  const deps: FlowDeps<Req> = { config, client, store: config.store ?? new MemoryStore(), log, ...(tracing ? { tracing } : {}) };
   const flow = new VerificationFlow<Req>(deps);
 
   const router = express.Router() as KhaltiVerifierRouter;
@@ -92,4 +96,13 @@ export function khaltiVerifier<Req extends Request = Request>(options: KhaltiVer
     inFlight: { get: () => flow.admission.inFlight },
   });
   return router;
+}
+
+/** The tracing, or the start-up error naming what to install. */
+function tracingOrFix(): Tracing {
+  try {
+    return createTracing();
+  } catch (error) {
+    throw new KhaltiError('invalid_option', { message: `khalti-express: ${(error as Error).message}` });
+  }
 }

@@ -1,6 +1,7 @@
 // A finished verification attempt as a `khalti-express:payment` message (see events.ts).
 
 import type { PaymentEvent } from '../events';
+import type { AttemptEnd } from '../tracing';
 import { parseKey } from '../ledger/keys';
 import { maskToken } from '../log';
 import type { SuccessBody } from '../types';
@@ -33,4 +34,12 @@ export function paymentEvent(key: string, step: Step<SuccessBody>, durationMs: n
     durationMs,
     source,
   };
+}
+
+/** How an attempt's span ends: its flow (once a payment was named), outcome, code and order. */
+export function attemptEnd(key: string | undefined, step: Step<SuccessBody>): AttemptEnd {
+  const flow = key === undefined ? undefined : parseKey(key).kind === 'pidx' ? 'epayment' : 'widget';
+  if (step instanceof Failure)
+    return { ...(flow ? { flow } : {}), outcome: 'failed', code: step.error.code, orderId: step.report.orderId ?? null };
+  return { ...(flow ? { flow } : {}), outcome: step.replayed ? 'replayed' : 'verified', orderId: step.orderId };
 }

@@ -12,7 +12,7 @@ import { claimAndSettle } from './claim';
 import type { FlowDeps } from './deps';
 import { askExpectedAmount } from './price';
 import { refundRecorded, resolvePendingRefund } from './refund';
-import { paymentEvent } from './payment-event';
+import { attemptEnd, paymentEvent } from './payment-event';
 import { Failure } from './result';
 
 /** How many stale records `reconcile()` lists at a time. */
@@ -90,7 +90,8 @@ async function reconcileOne<Req>(deps: FlowDeps<Req>, pacer: Pacer, record: Paym
     expectedAmount: expected,
   };
   const started = performance.now();
-  const result = await claimAndSettle(deps, pacer, input, expected, undefined, report);
+  const settle = () => claimAndSettle(deps, pacer, input, expected, undefined, report);
+  const result = deps.tracing ? await deps.tracing.attempt('reconcile', settle, (step) => attemptEnd(record.token, step)) : await settle();
   publishPayment(() => paymentEvent(record.token, result, performance.now() - started, 'reconcile'));
   if (!(result instanceof Failure)) {
     if (!result.replayed) summary.fulfilled += 1;

@@ -12,7 +12,7 @@ import { claimAndSettle } from './claim';
 import type { FlowDeps } from './deps';
 import { askExpectedAmount } from './price';
 import { reconcile } from './reconcile';
-import { paymentEvent } from './payment-event';
+import { attemptEnd, paymentEvent } from './payment-event';
 import { failure, Failure, toResult, type FailureReport, type Result, type Step } from './result';
 
 /** What an attempt learnt as it went: the ledger key of the payment it names, once known. */
@@ -38,7 +38,7 @@ export class VerificationFlow<Req> {
   async run(body: unknown, req: Req): Promise<Result<SuccessBody>> {
     const started = performance.now();
     const seen: Seen = {};
-    const step = await this.#parseAndVerify(body, req, seen);
+    const step = await this.#traced(seen, () => this.#parseAndVerify(body, req, seen));
     return this.#finish(step, req, step instanceof Failure ? null : step.orderId, seen, started);
   }
 
@@ -49,13 +49,19 @@ export class VerificationFlow<Req> {
   async runPidx(pidx: string, orderId: string | null, req: Req): Promise<Result<SuccessBody>> {
     const started = performance.now();
     const seen: Seen = {};
-    const step = await this.#verifyPidx(pidx, orderId, req, seen);
+    const step = await this.#traced(seen, () => this.#verifyPidx(pidx, orderId, req, seen));
     return this.#finish(step, req, step instanceof Failure ? (step.report.orderId ?? orderId) : step.orderId, seen, started);
   }
 
   /** See `reconcile.ts`. */
   reconcile(options?: ReconcileOptions): Promise<ReconcileSummary> {
     return reconcile(this.#deps, this.admission.pacer, options);
+  }
+
+  /** `work` as one attempt's span, with `tracing: true`. */
+  #traced(seen: Seen, work: () => Promise<Step<SuccessBody>>): Promise<Step<SuccessBody>> {
+    const { tracing } = this.#deps;
+    return tracing ? tracing.attempt('request', work, (step) => attemptEnd(seen.key, step)) : work();
   }
 
   async #finish(step: Step<SuccessBody>, req: Req, orderId: string | null, seen: Seen, started: number): Promise<Result<SuccessBody>> {
