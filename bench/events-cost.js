@@ -3,9 +3,9 @@
 // functions replaced by empty ones), rounds interleaved; plus the publish call itself, alone.
 // `npm run bench:events` (builds first). Pinned to one core with taskset when available, since the load
 // loop and the server share this process.
+const { Buffer } = require('node:buffer');
 const http = require('node:http');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const express = require('express');
 
 const dist = path.resolve(__dirname, '..', 'dist');
