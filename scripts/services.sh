@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# What the test suite needs besides node_modules: PostgreSQL and Redis on loopback, and Chromium for the
-# browser tests. Each is checked first (pg_isready, redis-cli ping, the chromium binary) and installed
+# What the test suite needs besides node_modules: PostgreSQL, Redis and MariaDB on loopback, and Chromium for the
+# browser tests. Each is checked first (pg_isready, redis-cli ping, mysqladmin ping, the chromium binary) and installed
 # (Debian packages) and started only if it does not answer, with one line saying so. `npm test` runs
 # this first (pretest). Prints the URLs the tests read, for `eval "$(scripts/services.sh)"`.
-# A server you run elsewhere: set KHX_PG_URL / KHX_REDIS_URL (then it is not checked here), and
+# A server you run elsewhere: set KHX_PG_URL / KHX_REDIS_URL / KHX_MYSQL_URL (then it is not checked here), and
 # KHX_CHROMIUM for a browser binary of your own.
 set -euo pipefail
 
@@ -71,6 +71,30 @@ else
   redis_up || { log "Redis did not start"; exit 1; }
 fi
 
+mysql_up() { command -v mysqladmin >/dev/null && mysqladmin -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping >/dev/null 2>&1; }
+if [ -n "${KHX_MYSQL_URL:-}" ]; then
+  log "MariaDB/MySQL: using KHX_MYSQL_URL as given"
+elif mysql_up; then
+  log "MariaDB answers on 127.0.0.1:3306"
+else
+  fix="sudo apt-get install -y mariadb-server && sudo service mariadb start (or set KHX_MYSQL_URL)"
+  if ! command -v mariadbd >/dev/null && ! command -v mysqld >/dev/null; then
+    can_install || cannot_install MariaDB "$fix"
+    log "MariaDB does not answer on 127.0.0.1:3306 and is not installed: installing it (apt-get) and starting it for the stores tests"
+    apt_install mariadb-server
+  else
+    [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null || cannot_install "A running MariaDB" "$fix"
+    log "MariaDB is installed but does not answer on 127.0.0.1:3306: starting it for the stores tests"
+  fi
+  as_root service mariadb start >&2 || as_root /etc/init.d/mariadb start >&2 || true
+  for _ in $(seq 1 30); do as_root mysqladmin ping >/dev/null 2>&1 && break; sleep 1; done
+  # A fresh Debian MariaDB lets root in only over its socket: let root in from 127.0.0.1 without a
+  # password (a test server on loopback), and make the test database.
+  as_root mysql -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(''); CREATE DATABASE IF NOT EXISTS test" >&2
+  for _ in $(seq 1 30); do mysql_up && break; sleep 1; done
+  mysql_up || { log "MariaDB did not start"; exit 1; }
+fi
+
 chromium=${KHX_CHROMIUM:-/usr/bin/chromium}
 if [ -x "$chromium" ]; then
   log "Chromium found at $chromium"
@@ -85,3 +109,4 @@ fi
 
 echo "export KHX_PG_URL=\${KHX_PG_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}"
 echo "export KHX_REDIS_URL=\${KHX_REDIS_URL:-redis://127.0.0.1:6379}"
+echo "export KHX_MYSQL_URL=\${KHX_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"

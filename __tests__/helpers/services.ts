@@ -2,6 +2,7 @@
 
 export const PG_URL = process.env.KHX_PG_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.KHX_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const MYSQL_URL = process.env.KHX_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 const HOW =
   'Run the suite with `npm test` (it starts PostgreSQL and Redis, installing them with apt-get only if they do not answer), ' +

@@ -107,7 +107,7 @@ console.log([typeof khaltiVerifier, typeof MemoryStore, typeof isKhaltiError, ty
 
   it("imports every subpath of the exports map from ESM, the store drivers being the shop's own", () => {
     // The drivers are optional peer dependencies: a shop installs the one its store needs.
-    for (const driver of ['pg', 'ioredis', 'better-sqlite3']) {
+    for (const driver of ['pg', 'ioredis', 'better-sqlite3', 'mysql2']) {
       const link = path.join(project, 'node_modules', driver);
       if (!existsSync(link)) symlinkSync(path.join(ROOT, 'node_modules', driver), link, 'dir');
     }

@@ -6,21 +6,14 @@ import type {
   ClaimInput,
   ClaimResult,
   DeclinedInput,
-  BeginRefundInput,
-  BeginRefundResult,
-  FinishRefundInput,
   LedgerStore,
-  LedgerTotals,
-  ListPage,
-  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
-  PaymentState,
   VerifiedInput,
 } from '../ledger/store';
-import * as listing from './sql/listing';
 import { POSTGRES } from './sql/postgres-dialect';
-import * as refunds from './sql/refunds';
+import type * as refunds from './sql/refunds';
+import { SqlLedger } from './sql/sql-ledger';
 import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
 
 export { postgresSchema };
@@ -46,7 +39,7 @@ const CLAIM_ATTEMPTS = 3;
  * "one paid token per order" is a unique index, so `markVerified` is a single guarded UPDATE that the
  * database itself refuses to let pay an order twice. Creates its table on first use.
  */
-export class PostgresStore implements LedgerStore {
+export class PostgresStore extends SqlLedger implements LedgerStore {
   readonly table: string;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
@@ -54,6 +47,7 @@ export class PostgresStore implements LedgerStore {
   #ready: Promise<void> | undefined;
 
   constructor(options: PostgresStoreOptions) {
+    super();
     if (!options?.pool && !options?.connectionString) throw new Error('PostgresStore: give `pool` or `connectionString`');
     this.table = options.table ?? 'khalti_payments';
     if (!TABLE_NAME.test(this.table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(this.table)}`);
@@ -195,46 +189,10 @@ export class PostgresStore implements LedgerStore {
     return (await this.#run('stale', { now, limit })).rows.map(fromRow);
   }
 
-  readonly #refundSql: refunds.SqlRunner = {
+  protected readonly runner: refunds.SqlRunner = {
     rows: async (name, values) => (await this.#run(name, values)).rows,
     changes: async (name, values) => (await this.#run(name, values)).rowCount ?? 0,
   };
-
-  beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
-    return refunds.beginRefund(this.#refundSql, token, input);
-  }
-
-  finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
-    return refunds.finishRefund(this.#refundSql, token, refundId, owner, input);
-  }
-
-  endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
-    return refunds.endRefundLease(this.#refundSql, token, refundId, owner, now);
-  }
-
-  takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    return refunds.takeRefund(this.#refundSql, token, refundId, owner, now, leaseMs);
-  }
-
-  listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
-    return refunds.listPendingRefunds(this.#refundSql, now, limit);
-  }
-
-  listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
-    return refunds.listOwedRefunds(this.#refundSql, limit);
-  }
-
-  list(query: ListQuery): Promise<ListPage> {
-    return listing.list(this.#refundSql, query);
-  }
-
-  count(query?: { state?: PaymentState }): Promise<number> {
-    return listing.count(this.#refundSql, query);
-  }
-
-  totals(): Promise<LedgerTotals> {
-    return listing.totals(this.#refundSql);
-  }
 
   /** Ends the pool the store made (never one it was given); a second call does nothing. */
   async close(): Promise<void> {

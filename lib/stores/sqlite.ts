@@ -6,20 +6,13 @@ import type {
   ClaimInput,
   ClaimResult,
   DeclinedInput,
-  BeginRefundInput,
-  BeginRefundResult,
-  FinishRefundInput,
   LedgerStore,
-  LedgerTotals,
-  ListPage,
-  ListQuery,
   MarkVerifiedResult,
   PaymentRecord,
-  PaymentState,
   VerifiedInput,
 } from '../ledger/store';
-import * as listing from './sql/listing';
-import * as refunds from './sql/refunds';
+import type * as refunds from './sql/refunds';
+import { SqlLedger } from './sql/sql-ledger';
 import { fromRow, jsonText, toRow, type PaymentRow } from './sql/rows';
 import { sqliteSchema, TABLE_NAME, upgradeSqliteTable } from './sql/sqlite-upgrade';
 
@@ -54,7 +47,7 @@ type Statements = ReturnType<SqliteStore['prepare']>;
  * guarded statements, and a partial unique index lets at most one token per order be paid. Processes
  * sharing the file are serialized by the write lock. Opens the file on first use; `close()` releases it.
  */
-export class SqliteStore implements LedgerStore {
+export class SqliteStore extends SqlLedger implements LedgerStore {
   readonly filename: string;
   readonly table: string;
   readonly #busyTimeoutMs: number;
@@ -64,6 +57,7 @@ export class SqliteStore implements LedgerStore {
   readonly #queue: Array<{ run: (sql: Statements) => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: SqliteStoreOptions) {
+    super();
     if (typeof options?.filename !== 'string' || options.filename === '') throw new Error('SqliteStore: option `filename` is required');
     this.filename = options.filename;
     this.table = options.table ?? 'khalti_payments';
@@ -196,46 +190,10 @@ export class SqliteStore implements LedgerStore {
   }
 
   /** The refund methods' runner: reads straight from the file, writes through the group commit. */
-  readonly #sql: refunds.SqlRunner = {
+  protected readonly runner: refunds.SqlRunner = {
     rows: async (name, values) => this.#open().sql.all(name, values),
     changes: (name, values) => this.#write((sql) => sql.run(name, values)),
   };
-
-  beginRefund(token: string, input: BeginRefundInput): Promise<BeginRefundResult> {
-    return refunds.beginRefund(this.#sql, token, input);
-  }
-
-  finishRefund(token: string, refundId: string, owner: string, input: FinishRefundInput): Promise<boolean> {
-    return refunds.finishRefund(this.#sql, token, refundId, owner, input);
-  }
-
-  endRefundLease(token: string, refundId: string, owner: string, now: number): Promise<boolean> {
-    return refunds.endRefundLease(this.#sql, token, refundId, owner, now);
-  }
-
-  takeRefund(token: string, refundId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    return refunds.takeRefund(this.#sql, token, refundId, owner, now, leaseMs);
-  }
-
-  listPendingRefunds(now: number, limit: number): Promise<PaymentRecord[]> {
-    return refunds.listPendingRefunds(this.#sql, now, limit);
-  }
-
-  listOwedRefunds(limit: number): Promise<PaymentRecord[]> {
-    return refunds.listOwedRefunds(this.#sql, limit);
-  }
-
-  list(query: ListQuery): Promise<ListPage> {
-    return listing.list(this.#sql, query);
-  }
-
-  count(query?: { state?: PaymentState }): Promise<number> {
-    return listing.count(this.#sql, query);
-  }
-
-  totals(): Promise<LedgerTotals> {
-    return listing.totals(this.#sql);
-  }
 
   async close(): Promise<void> {
     while (this.#queue.length > 0) this.#flush();
