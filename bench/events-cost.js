@@ -4,6 +4,7 @@
 // `npm run bench:events` (builds first). Pinned to one core with taskset when available, since the load
 // loop and the server share this process.
 const { Buffer } = require('node:buffer');
+const { randomBytes } = require('node:crypto');
 const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
@@ -37,7 +38,7 @@ async function main() {
   const app = express();
   app.use(
     khaltiVerifier({
-      secretKey: 'live_secret_key_bench0000000000000000000000000',
+      secretKey: `live_secret_key_${randomBytes(16).toString('hex')}`,
       client,
       store: new MemoryStore({ maxRecords: 10_000_000 }),
       expectedAmount: () => 1000,
