@@ -1,5 +1,14 @@
-// ePayment test helper: the customer's visit to Khalti's hosted page.
+// ePayment test helpers: the test shop's ePayment options, and the customer's visit to Khalti's hosted page.
+import type { EpaymentOptions } from '../../lib';
 import type { KhaltiSandbox } from '../../lib/sandbox';
+
+/** The test shop's ePayment options: Khalti returns to shop.example, which sends the customer to the order page. */
+export const SHOP_EPAYMENT: EpaymentOptions = {
+  returnUrl: 'https://shop.example/khalti/return',
+  websiteUrl: 'https://shop.example',
+  successUrl: (orderId: string) => `/orders/${encodeURIComponent(orderId)}`,
+  failureUrl: (orderId: string, code: string) => `/orders/${encodeURIComponent(orderId)}?error=${code}`,
+};
 
 /**
  * Pay (or cancel) on the sandbox's hosted page with Khalti's published test credentials; answers the

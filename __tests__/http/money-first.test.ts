@@ -5,18 +5,13 @@ import nock from 'nock';
 import request from 'supertest';
 import { MemoryStore } from '../../lib';
 import { createShop, KHALTI_URL, SECRET_KEY, type ShopOptions } from '../helpers/app';
-import { onHostedPage } from '../helpers/epayment';
+import { onHostedPage, SHOP_EPAYMENT } from '../helpers/epayment';
 import { useSandbox } from '../helpers/sandbox';
 import { lookupBody, nockStatus, STATUS_BODIES, TOKEN } from '../fixtures/khalti';
 
 const sandbox = useSandbox({ secretKey: SECRET_KEY });
 
-const EPAYMENT = {
-  returnUrl: 'https://shop.example/khalti/return',
-  websiteUrl: 'https://shop.example',
-  successUrl: (orderId: string) => `/orders/${encodeURIComponent(orderId)}`,
-  failureUrl: (orderId: string, code: string) => `/orders/${encodeURIComponent(orderId)}?error=${code}`,
-};
+const EPAYMENT = SHOP_EPAYMENT;
 
 function epayShop(options: ShopOptions = {}) {
   return createShop({ baseUrl: sandbox.baseUrl, epayment: EPAYMENT, ...options });

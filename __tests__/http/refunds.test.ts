@@ -5,17 +5,12 @@ import request from 'supertest';
 import { isKhaltiError, type RefundedPayment } from '../../lib';
 import { assertNoSecretLeaked, createShop, KHALTI_URL, recordForLeakCheck, SECRET_KEY, type ShopOptions } from '../helpers/app';
 import { nockStatus, nockVerify, STATUS_BODIES, TOKEN, verifySuccess } from '../fixtures/khalti';
-import { onHostedPage } from '../helpers/epayment';
+import { onHostedPage, SHOP_EPAYMENT } from '../helpers/epayment';
 import { useSandbox } from '../helpers/sandbox';
 
 const sandbox = useSandbox({ secretKey: SECRET_KEY });
 
-const EPAYMENT = {
-  returnUrl: 'https://shop.example/khalti/return',
-  websiteUrl: 'https://shop.example',
-  successUrl: (orderId: string) => `/orders/${encodeURIComponent(orderId)}`,
-  failureUrl: (orderId: string, code: string) => `/orders/${encodeURIComponent(orderId)}?error=${code}`,
-};
+const EPAYMENT = SHOP_EPAYMENT;
 
 function refundShop(options: ShopOptions = {}) {
   const refunded: RefundedPayment[] = [];
