@@ -8,7 +8,7 @@ const APP = path.join(ROOT, '__tests__', 'fixtures', 'ledger-app.js');
 
 /** The child app runs the built package: build it if this jest run has not. */
 export function ensureBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'stores', 'sqlite.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(path.join(ROOT, 'dist', 'stores', 'mysql.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 }
 
 export interface ChildApp {
@@ -48,12 +48,15 @@ export async function startChildApp(env: Record<string, string>): Promise<ChildA
  * Child apps started by a test are killed after it, whatever it did: `const apps = useChildApps()`,
  * then `await apps.start(env)` inside a test.
  */
-export function useChildApps(): { start(env: Record<string, string>): Promise<ChildApp> } {
+export function useChildApps(): { start(env: Record<string, string>): Promise<ChildApp>; stopAll(): Promise<void> } {
   const running: ChildApp[] = [];
-  afterEach(async () => {
+  const stopAll = async () => {
     await Promise.all(running.splice(0).map((app) => app.kill()));
-  });
+  };
+  afterEach(stopAll);
   return {
+    /** Kill them now (an afterEach that cleans up after them calls this first). */
+    stopAll,
     async start(env) {
       const app = await startChildApp(env);
       running.push(app);

@@ -1,29 +1,33 @@
-// Crash safety: an app process on SqliteStore is SIGKILLed mid-payment; a fresh process on the same file
-// and reconcile() fulfil every order exactly once — counted in a side-effect file, not in our ledger.
+// Crash safety: an app process on SqliteStore (then MysqlStore) is SIGKILLed mid-payment; a fresh process on
+// the same ledger and reconcile() fulfil every order exactly once — counted in a side-effect file, not in
+// our ledger.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SECRET_KEY } from '../helpers/app';
 import { ensureBuilt, lines, postJson, useChildApps, waitFor, type ChildApp } from '../helpers/child-app';
 import { useSandbox } from '../helpers/sandbox';
+import { sharedLedger, type SharedLedger } from '../helpers/shared-ledger';
 
 const LEASE_MS = 1_500;
 const sandbox = useSandbox({ secretKey: SECRET_KEY });
 let dir: string;
+/** The ledger the crashing and the fresh process share: a SQLite file, or a MySQL table. */
+let storeEnv: Record<string, string>;
+let mysqlLedger: SharedLedger | undefined;
 const apps = useChildApps();
 
 beforeAll(() => ensureBuilt(), 120_000);
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'khx-crash-'));
-});
-afterEach(() => {
+afterEach(async () => {
+  await apps.stopAll();
   rmSync(dir, { recursive: true, force: true });
+  await mysqlLedger?.drop();
+  mysqlLedger = undefined;
 });
 
 function appEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    KHX_STORE: 'sqlite',
-    KHX_STORE_URL: path.join(dir, 'ledger.sqlite'),
+    ...storeEnv,
     KHX_KHALTI_URL: sandbox.baseUrl,
     KHX_SECRET_KEY: SECRET_KEY,
     KHX_SIDE_EFFECTS: path.join(dir, 'fulfilled.log'),
@@ -47,7 +51,17 @@ async function recoverAndReconcile(): Promise<Record<string, unknown>> {
   return summary!.body;
 }
 
-describe('SIGKILL mid-payment, then a fresh process and reconcile()', () => {
+describe.each(['sqlite', 'mysql'] as const)('%s: SIGKILL mid-payment, then a fresh process and reconcile()', (kind) => {
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'khx-crash-'));
+    if (kind === 'mysql') {
+      mysqlLedger = await sharedLedger('mysql', 'crash');
+      storeEnv = mysqlLedger.env;
+    } else {
+      storeEnv = { KHX_STORE: 'sqlite', KHX_STORE_URL: path.join(dir, 'ledger.sqlite') };
+    }
+  });
+
   it('killed while onVerified runs: fulfilled exactly once afterwards', async () => {
     const crashing = await start({ KHX_BLOCK_FULFIL: '1' });
     const { token } = sandbox.pay({ amount: 1000 });

@@ -6,12 +6,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type { LedgerStore } from '../../lib';
+import { MysqlStore } from '../../lib/stores/mysql';
+import { PostgresStore } from '../../lib/stores/postgres';
+import { RedisStore } from '../../lib/stores/redis';
 import { SqliteStore } from '../../lib/stores/sqlite';
 import { createShop, SECRET_KEY } from '../helpers/app';
 import { ensureBuilt } from '../helpers/child-app';
 import { useSandbox } from '../helpers/sandbox';
-import { PG_URL, REDIS_URL, uniqueName } from '../helpers/services';
+import { SHARED_KINDS, sharedLedger, type SharedLedger } from '../helpers/shared-ledger';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'khalti-ledger.js');
 const sandbox = useSandbox({ secretKey: SECRET_KEY });
@@ -203,19 +206,39 @@ exports.khalti = khaltiVerifier({
     expect(await cli(['reconcile', '--app', app])).toMatchObject({ status: 0, stderr: '' });
   }, 60_000);
 
-  it('opens PostgreSQL and Redis ledgers by URL', async () => {
-    const table = uniqueName('khx_cli');
-    const prefix = `${uniqueName('khxcli')}:`;
-    for (const args of [
-      ['--store', PG_URL, '--table', table],
-      ['--store', REDIS_URL, '--table', prefix],
-    ]) {
-      const ran = await cli(['list', ...args, '--json']);
-      expect({ args, status: ran.status, stderr: ran.stderr }).toEqual({ args, status: 0, stderr: '' });
-      expect(JSON.parse(ran.stdout)).toEqual({ records: [], next: null });
-    }
-    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.end();
-  }, 60_000);
+  it.each(SHARED_KINDS)(
+    'opens a %s ledger by URL and lists what a shop recorded in it',
+    async (kind) => {
+      const ledger = await sharedLedger(kind, 'cli');
+      const store = openLedger(ledger);
+      try {
+        const shop = createShop({ baseUrl: sandbox.baseUrl, store, prices: { 'A-1': 1000 } });
+        const { token } = sandbox.pay({ amount: 1000 });
+        expect((await shop.post({ token, amount: 1000, orderId: 'A-1' })).status).toBe(200);
+        const ran = await cli(['list', '--store', ledger.env.KHX_STORE_URL!, '--table', ledger.name, '--json']);
+        expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(JSON.parse(ran.stdout)).toMatchObject({
+          records: [{ token, orderId: 'A-1', state: 'fulfilled', amount: 1000 }],
+          next: null,
+        });
+      } finally {
+        await store.close?.();
+        await ledger.drop();
+      }
+    },
+    60_000,
+  );
 });
+
+/** The shop's side of a shared ledger: the store class its URL names. */
+function openLedger(ledger: SharedLedger): LedgerStore {
+  const url = ledger.env.KHX_STORE_URL!;
+  switch (ledger.kind) {
+    case 'postgres':
+      return new PostgresStore({ connectionString: url, table: ledger.name });
+    case 'mysql':
+      return new MysqlStore({ uri: url, table: ledger.name });
+    case 'redis':
+      return new RedisStore({ url, prefix: ledger.name });
+  }
+}

@@ -1,14 +1,13 @@
-// Many app instances, one ledger: three Node processes share a PostgreSQL (then a Redis) store and take
-// 200 concurrent requests — 50 tokens, each posted 4 times, some for the right order, some for another.
+// Many app instances, one ledger: three Node processes share a PostgreSQL, a MySQL/MariaDB, then a Redis
+// store and take 200 concurrent requests — 50 tokens, each posted 4 times, some for the right order, some
+// for another.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { Redis } from 'ioredis';
 import { SECRET_KEY } from '../helpers/app';
 import { ensureBuilt, lines, postJson, useChildApps, type ChildApp } from '../helpers/child-app';
 import { useSandbox } from '../helpers/sandbox';
-import { PG_URL, REDIS_URL, uniqueName, unavailable } from '../helpers/services';
+import { SHARED_KINDS, sharedLedger, type SharedLedger } from '../helpers/shared-ledger';
 
 const INSTANCES = 3;
 const TOKENS = 50;
@@ -68,14 +67,12 @@ async function pidxStormAcross(apps: ChildApp[], sideEffects: string): Promise<v
   expect(new Set(effects.map(([pidx]) => pidx))).toEqual(new Set(pidxs));
 }
 
-async function stormAcross(store: 'postgres' | 'redis', url: string, name: string): Promise<void> {
+async function stormAcross(ledger: SharedLedger): Promise<void> {
   const sideEffects = path.join(dir, 'fulfilled.log');
   const instances = await Promise.all(
     Array.from({ length: INSTANCES }, () =>
       apps.start({
-        KHX_STORE: store,
-        KHX_STORE_URL: url,
-        KHX_STORE_NAME: name,
+        ...ledger.env,
         KHX_KHALTI_URL: sandbox.baseUrl,
         KHX_SECRET_KEY: SECRET_KEY,
         KHX_SIDE_EFFECTS: sideEffects,
@@ -110,37 +107,24 @@ async function stormAcross(store: 'postgres' | 'redis', url: string, name: strin
 }
 
 describe('three app instances sharing one ledger', () => {
-  it('PostgreSQL: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders; then 80 for 20 ePayment pidx', async () => {
-    const table = uniqueName('khx_many');
-    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-    try {
-      await admin.query('SELECT 1').catch((error: unknown) => {
-        throw unavailable(`PostgreSQL at ${PG_URL}`, error);
-      });
-      await stormAcross('postgres', PG_URL, table);
-      const bound = await admin.query(
-        `SELECT token, count(DISTINCT order_id) AS orders FROM ${table} GROUP BY token HAVING count(DISTINCT order_id) > 1`,
-      );
-      expect(bound.rows).toEqual([]);
-    } finally {
-      await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-      await admin.end();
-    }
-  }, 90_000);
-
-  it('Redis: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders; then 80 for 20 ePayment pidx', async () => {
-    const prefix = `${uniqueName('khxmany')}:`;
-    const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await admin.connect().catch((error: unknown) => {
-        throw unavailable(`Redis at ${REDIS_URL}`, error);
-      });
-      await stormAcross('redis', REDIS_URL, prefix);
-      expect(await admin.zcard(`${prefix}active`)).toBe(0);
-    } finally {
-      const keys = await admin.keys(`${prefix}*`).catch(() => [] as string[]);
-      if (keys.length > 0) await admin.del(...keys);
-      admin.disconnect();
-    }
-  }, 90_000);
+  it.each(SHARED_KINDS)(
+    '%s: 200 concurrent requests, exactly 50 fulfilments, no token bound to two orders; then 80 for 20 ePayment pidx',
+    async (kind) => {
+      const ledger = await sharedLedger(kind, 'many');
+      try {
+        await stormAcross(ledger);
+        if (ledger.redis) {
+          expect(await ledger.redis.zcard(`${ledger.name}active`)).toBe(0);
+        } else {
+          // The database's own record: no token bound to two orders, every token's claim ended.
+          expect(await ledger.query(`SELECT token FROM ${ledger.name} GROUP BY token HAVING count(DISTINCT order_id) > 1`)).toEqual([]);
+          const states = await ledger.query(`SELECT state, count(*) AS n FROM ${ledger.name} GROUP BY state ORDER BY state`);
+          expect(states.map((row) => [row.state, Number(row.n)])).toEqual([['fulfilled', TOKENS + 20]]);
+        }
+      } finally {
+        await ledger.drop();
+      }
+    },
+    90_000,
+  );
 });

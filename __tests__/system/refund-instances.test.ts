@@ -1,13 +1,11 @@
-// Refunds across app instances: three Node processes share a PostgreSQL (then a Redis) ledger and are all
+// Refunds across app instances: three Node processes share a PostgreSQL (a MySQL/MariaDB, a Redis) ledger and are all
 // asked at once to refund the same payments. Khalti must see one refund POST per payment, whichever
 // process sends it; every other call answers refund_in_progress (or, once the refund is made, that
 // nothing is left to refund).
-import pg from 'pg';
-import { Redis } from 'ioredis';
 import { SECRET_KEY } from '../helpers/app';
 import { ensureBuilt, postJson, useChildApps, type ChildApp } from '../helpers/child-app';
 import { useSandbox } from '../helpers/sandbox';
-import { PG_URL, REDIS_URL, uniqueName, unavailable } from '../helpers/services';
+import { SHARED_KINDS, sharedLedger, type SharedLedger } from '../helpers/shared-ledger';
 
 const INSTANCES = 3;
 const CALLS = 30;
@@ -53,13 +51,11 @@ async function refundStorm(instances: ChildApp[], key: { token: string } | { pid
   return String(made[0]!.answer!.body.transactionId);
 }
 
-async function refundAcross(store: 'postgres' | 'redis', url: string, name: string): Promise<void> {
+async function refundAcross(ledger: SharedLedger): Promise<void> {
   const instances = await Promise.all(
     Array.from({ length: INSTANCES }, () =>
       apps.start({
-        KHX_STORE: store,
-        KHX_STORE_URL: url,
-        KHX_STORE_NAME: name,
+        ...ledger.env,
         KHX_KHALTI_URL: sandbox.baseUrl,
         KHX_SECRET_KEY: SECRET_KEY,
         KHX_SIDE_EFFECTS: '/dev/null',
@@ -83,38 +79,25 @@ async function refundAcross(store: 'postgres' | 'redis', url: string, name: stri
 }
 
 describe('three app instances refunding one payment at once', () => {
-  it('PostgreSQL: 30 concurrent refunds of a widget payment, then of an ePayment: one POST each', async () => {
-    const table = uniqueName('khx_refunds');
-    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-    try {
-      await admin.query('SELECT 1').catch((error: unknown) => {
-        throw unavailable(`PostgreSQL at ${PG_URL}`, error);
-      });
-      await refundAcross('postgres', PG_URL, table);
-      const rows = await admin.query(`SELECT refunded_total::int AS refunded_total, refund_id FROM ${table} WHERE state = 'fulfilled'`);
-      expect(rows.rows).toEqual([
-        { refunded_total: 1000, refund_id: null },
-        { refunded_total: 1000, refund_id: null },
-      ]);
-    } finally {
-      await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-      await admin.end();
-    }
-  }, 90_000);
-
-  it('Redis: 30 concurrent refunds of a widget payment, then of an ePayment: one POST each', async () => {
-    const prefix = `${uniqueName('khxrefunds')}:`;
-    const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await admin.connect().catch((error: unknown) => {
-        throw unavailable(`Redis at ${REDIS_URL}`, error);
-      });
-      await refundAcross('redis', REDIS_URL, prefix);
-      expect(await admin.zcard(`${prefix}refunds`)).toBe(0);
-    } finally {
-      const keys = await admin.keys(`${prefix}*`).catch(() => [] as string[]);
-      if (keys.length > 0) await admin.del(...keys);
-      admin.disconnect();
-    }
-  }, 90_000);
+  it.each(SHARED_KINDS)(
+    '%s: 30 concurrent refunds of a widget payment, then of an ePayment: one POST each',
+    async (kind) => {
+      const ledger = await sharedLedger(kind, 'refunds');
+      try {
+        await refundAcross(ledger);
+        if (ledger.redis) {
+          expect(await ledger.redis.zcard(`${ledger.name}refunds`)).toBe(0);
+        } else {
+          const rows = await ledger.query(`SELECT refunded_total, refund_id FROM ${ledger.name} WHERE state = 'fulfilled'`);
+          expect(rows.map((row) => ({ refunded_total: Number(row.refunded_total), refund_id: row.refund_id }))).toEqual([
+            { refunded_total: 1000, refund_id: null },
+            { refunded_total: 1000, refund_id: null },
+          ]);
+        }
+      } finally {
+        await ledger.drop();
+      }
+    },
+    90_000,
+  );
 });

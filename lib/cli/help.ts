@@ -10,7 +10,7 @@ Commands:
   settle-refund  settle a pending refund by hand, from Khalti's merchant dashboard
 
 Every command takes:
-  --store SPEC   sqlite:PATH | postgres://… | redis://…   (or KHALTI_LEDGER_STORE)
+  --store SPEC   sqlite:PATH | postgres://… | mysql://… | redis://…   (or KHALTI_LEDGER_STORE)
   --table NAME   the SQL table or Redis key prefix, if not the default
   --app MODULE   instead of --store: a module exporting \`khalti\`, your khaltiVerifier() router
                  (without listening), so reconcile fulfils orders with your own onVerified
