@@ -1,7 +1,7 @@
 // `npm run bench`: throughput against a baseline, overload with a slow Khalti, and ledger growth.
 // Everything on loopback, each server in its own process; writes bench/results.md and prints it.
 //
-// Options: --runs N (5) --duration S (5) --connections N (50) --out FILE (bench/results.md)
+// Options: --runs N (5) --duration S (5) --connections N (50) --out FILE (bench/results.md) --only STORES
 //          --smoke (one short run of a few targets, for the test suite) --skip-growth --skip-overload
 const { writeFileSync } = require('node:fs');
 const os = require('node:os');
@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     'skip-growth': { type: 'boolean', default: false },
     'skip-overload': { type: 'boolean', default: false },
+    // --only postgres,redis: the throughput targets with those stores (the baseline and ceiling always run).
+    only: { type: 'string' },
   },
 });
 const SMOKE = args.smoke;
@@ -75,8 +77,10 @@ async function throughput(khalti) {
     { name: 'khalti-express + SqliteStore (synchronous: normal)', args: ['verifier', 'sqlite-normal'] },
   ];
   if (process.env.KHX_PG_URL) targets.push({ name: 'khalti-express + PostgresStore', args: ['verifier', 'postgres'] });
+  if (process.env.KHX_MYSQL_URL) targets.push({ name: 'khalti-express + MysqlStore', args: ['verifier', 'mysql'] });
   if (process.env.KHX_REDIS_URL) targets.push({ name: 'khalti-express + RedisStore', args: ['verifier', 'redis'] });
-  const running = SMOKE ? targets.filter((t) => t.args[0] !== 'verifier' || t.args[1] === 'memory') : targets;
+  const only = args.only?.split(',');
+  const running = targets.filter((t) => t.args[0] !== 'verifier' || (SMOKE ? t.args[1] === 'memory' : !only || only.includes(t.args[1])));
   for (const target of running) {
     Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey]));
     target.samples = [];
@@ -244,7 +248,7 @@ function report({ summary, overloadResults, growthResult, started }) {
     '# khalti-express benchmark results',
     '',
     `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; every request carries a fresh token. Reproduce with \`npm run bench\` (set KHX_PG_URL / KHX_REDIS_URL to include PostgreSQL / Redis).`,
+    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; every request carries a fresh token. Reproduce with \`npm run bench\` (set KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL to include PostgreSQL / MySQL / Redis).`,
     '',
     '## Throughput',
     '',

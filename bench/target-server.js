@@ -31,6 +31,8 @@ function makeStore() {
       });
     case 'postgres':
       return new (require('khalti-express/stores/postgres').PostgresStore)({ connectionString: process.env.KHX_PG_URL, table: id });
+    case 'mysql':
+      return new (require('khalti-express/stores/mysql').MysqlStore)({ uri: process.env.KHX_MYSQL_URL, table: id });
     case 'redis':
       return new (require('khalti-express/stores/redis').RedisStore)({ url: process.env.KHX_REDIS_URL, prefix: `${id}:` });
     default:

@@ -45,6 +45,7 @@ export async function sharedLedger(kind: SharedKind, label: string): Promise<Sha
         redis: undefined,
         drop: async () => {
           await admin.query(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+          await admin.query(`DROP FUNCTION IF EXISTS ${name}_claim`).catch(() => undefined);
           await admin.end();
         },
       };

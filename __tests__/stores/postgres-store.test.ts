@@ -20,7 +20,10 @@ afterAll(async () => {
   const tables = await admin.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [
     `khx_%_${process.pid}_%`,
   ]);
-  for (const { tablename } of tables.rows) await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
+  for (const { tablename } of tables.rows) {
+    await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
+    await admin.query(`DROP FUNCTION IF EXISTS ${tablename}_claim`);
+  }
   await admin.end();
 });
 
@@ -29,6 +32,62 @@ const makeStore = () => new PostgresStore({ connectionString: PG_URL, table });
 runStoreConformance(makeStore, undefined, { reopen: makeStore });
 
 describe('PostgresStore', () => {
+  it('claims a new token in one round trip and each transition in one, and its table can still be dropped', async () => {
+    const fresh = uniqueName('khx_trips');
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const store = new PostgresStore({ pool, table: fresh });
+    try {
+      await store.migrate();
+      // Every statement any connection sends (a transaction's BEGIN, lock, reads and COMMIT included).
+      const spy = jest.spyOn(pg.Client.prototype, 'query');
+      const sent = {
+        get length() {
+          return spy.mock.calls.length;
+        },
+        text: (i: number) => {
+          const config = spy.mock.calls[i]![0] as unknown;
+          return typeof config === 'string' ? config : String((config as { text: string }).text);
+        },
+      };
+      const claim = { token: 'new-1', orderId: 'o-1', amount: 1000, owner: 'a', now: 1, leaseMs: 60_000 };
+      expect(await store.claim(claim)).toMatchObject({ status: 'claimed', takenOver: false });
+      expect(sent).toHaveLength(1);
+      expect(sent.text(0)).toContain(`FROM ${fresh}_claim(`);
+      expect(await store.markVerified('new-1', 'a', { transactionId: 'tx-1', khalti: { idx: 'tx-1' }, now: 2 })).toBe('verified');
+      expect(await store.markFulfilled('new-1', 'a', { ok: true }, 3)).toBe(true);
+      expect(sent).toHaveLength(3);
+      // A replay is answered from the same single call; only a takeover needs the transaction.
+      expect(await store.claim({ ...claim, owner: 'b', now: 4 })).toMatchObject({ status: 'fulfilled' });
+      expect(sent).toHaveLength(4);
+      // A second token of a paid order is refused by the same call.
+      expect(await store.claim({ ...claim, token: 'new-2', owner: 'c', now: 5 })).toMatchObject({ status: 'order_conflict' });
+      expect(sent).toHaveLength(5);
+      expect(await store.get('new-2')).toBeNull();
+      expect(sent).toHaveLength(6);
+      // A takeover (the lease ran out, nothing verified) is the transaction: BEGIN, lock, two reads, UPDATE, COMMIT.
+      await store.claim({ ...claim, token: 'new-3', orderId: 'o-3', now: 6, leaseMs: 1 });
+      expect(await store.claim({ ...claim, token: 'new-3', orderId: 'o-3', owner: 'd', now: 10 })).toMatchObject({
+        status: 'claimed',
+        takenOver: true,
+      });
+      expect(Array.from({ length: sent.length - 8 }, (_, i) => sent.text(8 + i).split(' ')[0])).toEqual([
+        'BEGIN',
+        'SELECT',
+        'SELECT',
+        'SELECT',
+        'UPDATE',
+        'COMMIT',
+      ]);
+      spy.mockRestore();
+    } finally {
+      await store.close();
+      // The claim function returns declared columns, not the table's row type: nothing depends on the table.
+      await pool.query(`DROP TABLE ${fresh}`);
+      await pool.query(`DROP FUNCTION ${fresh}_claim`);
+      await pool.end();
+    }
+  });
+
   it('creates its table on first use, safely when several instances start at once', async () => {
     const fresh = uniqueName('khx_race');
     const stores = Array.from({ length: 6 }, () => new PostgresStore({ connectionString: PG_URL, table: fresh }));

@@ -63,6 +63,11 @@ export class MysqlStore extends SqlLedger implements LedgerStore {
 
   /** Create the table if it is missing; safe when several instances start at once (a named lock). */
   async migrate(): Promise<void> {
+    await this.#migrate();
+    this.#ready = Promise.resolve();
+  }
+
+  async #migrate(): Promise<void> {
     const connection = await this.#pool.getConnection();
     const lock = this.#lockName('migrate');
     try {
@@ -78,7 +83,7 @@ export class MysqlStore extends SqlLedger implements LedgerStore {
   }
 
   #ensure(): Promise<void> {
-    this.#ready ??= this.migrate().catch((error: unknown) => {
+    this.#ready ??= this.#migrate().catch((error: unknown) => {
       this.#ready = undefined;
       throw error;
     });

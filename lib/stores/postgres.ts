@@ -1,5 +1,6 @@
 // PostgresStore: the ledger in PostgreSQL (pg), shared by every app instance.
 
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { claimed, decideClaim, newClaim, takenOver } from '../ledger/rules';
 import type {
@@ -14,7 +15,7 @@ import type {
 import { POSTGRES } from './sql/postgres-dialect';
 import type * as refunds from './sql/refunds';
 import { SqlLedger } from './sql/sql-ledger';
-import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+import { claimCall, orderLockKey, postgresSchema, TABLE_NAME } from './sql/postgres-schema';
 
 export { postgresSchema };
 
@@ -28,6 +29,14 @@ export interface PostgresStoreOptions {
   connectionString?: string;
   /** Table name (optionally schema-qualified). Defaults to `khalti_payments`. */
   table?: string;
+}
+
+/**
+ * A prepared statement: pg parses and plans a named query once per connection, then only binds values.
+ * The name is the text's digest, so one text has one name whatever the table.
+ */
+function named(text: string): { name: string; text: string } {
+  return { name: `khx_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`, text };
 }
 
 /** How often a claim that lost an insert race is re-run before giving up. */
@@ -44,6 +53,9 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #sql: LedgerStatements;
+  readonly #claimStatement: { name: string; text: string };
+  /** Each ledger statement's prepared-statement name. */
+  readonly #names: Readonly<Record<StatementName, string>>;
   #ready: Promise<void> | undefined;
 
   constructor(options: PostgresStoreOptions) {
@@ -52,6 +64,11 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     this.table = options.table ?? 'khalti_payments';
     if (!TABLE_NAME.test(this.table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(this.table)}`);
     this.#sql = ledgerStatements(this.table, POSTGRES);
+    this.#claimStatement = named(claimCall(this.table));
+    this.#names = Object.fromEntries(Object.entries(this.#sql).map(([name, statement]) => [name, named(statement.text).name])) as Record<
+      StatementName,
+      string
+    >;
     this.#ownsPool = !options.pool;
     this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
     // An idle client that loses its connection (a database restart) must not crash the process.
@@ -63,6 +80,11 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
    * (serialized by an advisory lock). Called on first use; call it yourself to migrate up front.
    */
   async migrate(): Promise<void> {
+    await this.#migrate();
+    this.#ready = Promise.resolve();
+  }
+
+  async #migrate(): Promise<void> {
     const client = await this.#pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`khalti-express:migrate:${this.table}`]);
@@ -77,7 +99,7 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   }
 
   async #ensure(): Promise<void> {
-    this.#ready ??= this.migrate().catch((error: unknown) => {
+    this.#ready ??= this.#migrate().catch((error: unknown) => {
       this.#ready = undefined;
       throw error;
     });
@@ -87,13 +109,16 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   /** Run a shared ledger statement, on `client` (inside a transaction) or on the pool. */
   async #run(name: StatementName, values: Record<string, unknown>, client?: pg.PoolClient): Promise<pg.QueryResult<PaymentRow>> {
     const statement = this.#sql[name];
-    if (client) return client.query<PaymentRow>(statement.text, bind(statement, values));
+    const query = { name: this.#names[name], text: statement.text, values: bind(statement, values) };
+    if (client) return client.query<PaymentRow>(query);
     await this.#ensure();
-    return this.#pool.query<PaymentRow>(statement.text, bind(statement, values));
+    return this.#pool.query<PaymentRow>(query);
   }
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     await this.#ensure();
+    const quick = await this.#claimQuickly(input);
+    if (quick) return quick;
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.#claimOnce(input);
       if (result !== 'raced') return result;
@@ -101,11 +126,34 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     }
   }
 
+  /**
+   * One round trip (the claim function): a new token for an order with no records is inserted, and a
+   * claim that only has to answer is answered. `null` when the claim must write over what exists (a
+   * takeover, or a new token beside an order's settled ones): the transaction below does that.
+   */
+  async #claimQuickly(input: ClaimInput): Promise<ClaimResult | null> {
+    const record = newClaim(input);
+    const found = await this.#pool.query<PaymentRow>({
+      name: this.#claimStatement.name,
+      text: this.#claimStatement.text,
+      values: [record.token, record.orderId, record.amount, record.owner, record.leaseUntil, record.createdAt],
+    });
+    if (found.rows.length === 0) return claimed(record, { kind: 'insert' });
+    const rows = found.rows.map(fromRow);
+    const existing = rows.find((row) => row.token === input.token) ?? null;
+    const decision = decideClaim(
+      existing,
+      rows.filter((row) => row.orderId === input.orderId),
+      input,
+    );
+    return decision.kind === 'answer' ? decision.result : null;
+  }
+
   async #claimOnce(input: ClaimInput): Promise<ClaimResult | 'raced'> {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`khalti-express:order:${this.table}:${input.orderId}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [orderLockKey(this.table, input.orderId)]);
       const mine = await client.query<PaymentRow>(`${this.#sql.get.text} FOR UPDATE`, [input.token]);
       const existing = mine.rows[0] ? fromRow(mine.rows[0]) : null;
       const sameOrder = await this.#run('byOrder', { orderId: input.orderId }, client);

@@ -1,7 +1,16 @@
 // PostgresStore's schema: the table, its indexes, and the upgrade of tables made by earlier versions.
 
 import { POSTGRES } from './postgres-dialect';
-import { ledgerSchema, REFUND_COLUMNS, refundColumnDefinitions, refundIndexes, STATE_LIST } from './rows';
+import {
+  COLUMNS,
+  INTEGER_COLUMNS,
+  ledgerSchema,
+  REFUND_COLUMNS,
+  refundColumnDefinitions,
+  refundIndexes,
+  SQL_COLUMNS,
+  STATE_LIST,
+} from './rows';
 
 export const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -27,5 +36,43 @@ DO $$ BEGIN
       .join(', ')};
   END IF;
 END $$;
-${refundIndexes(table, POSTGRES)}`;
+${refundIndexes(table, POSTGRES)}
+${claimFunction(table)}`;
 }
+
+/** The advisory lock key text of one order's claims: the claim function and PostgresStore's transaction agree on it. */
+export const orderLockKey = (table: string, orderId: string): string => `khalti-express:order:${table}:${orderId}`;
+
+/** The claim function's name for `table` (in the table's schema, if it names one). */
+export const claimFunctionName = (table: string): string => `${table}_claim`;
+
+/**
+ * A claim's common case in one round trip: under the order's advisory lock, the records of this token or
+ * this order if there are any (PostgresStore decides on them, and redoes the claim in a transaction when
+ * it must write), else the new \`claimed\` record inserted and nothing returned. Each statement of a
+ * PL/pgSQL function reads a fresh snapshot, so the read after the lock sees every claim that held it.
+ */
+function claimFunction(table: string): string {
+  // The result's columns are declared, not the table's row type: a function returning the table's type
+  // would stop the table from being dropped. Each is the column's name with an \`o_\` prefix (no clash
+  // with the columns inside the body); PostgresStore's call renames them back.
+  const columns = COLUMNS.map((column) => `o_${column} ${INTEGER_COLUMNS.has(column) ? 'bigint' : 'text'}`).join(', ');
+  return `CREATE OR REPLACE FUNCTION ${claimFunctionName(table)}(p_token text, p_order_id text, p_amount bigint, p_owner text,
+    p_lease_until bigint, p_now bigint) RETURNS TABLE (${columns}) LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('${orderLockKey(table, '')}' || p_order_id, 0));
+  RETURN QUERY SELECT ${SQL_COLUMNS} FROM ${table} WHERE token = p_token OR order_id = p_order_id;
+  IF FOUND THEN RETURN; END IF;
+  INSERT INTO ${table} (token, order_id, amount, state, owner, lease_until, created_at, updated_at)
+    VALUES (p_token, p_order_id, p_amount, 'claimed', p_owner, p_lease_until, p_now, p_now)
+    ON CONFLICT (token) DO NOTHING;
+  IF NOT FOUND THEN
+    -- Another order's claim inserted this token first: its record is the answer.
+    RETURN QUERY SELECT ${SQL_COLUMNS} FROM ${table} WHERE token = p_token;
+  END IF;
+END $fn$;`;
+}
+
+/** The claim function's call, its columns named as the table's. */
+export const claimCall = (table: string): string =>
+  `SELECT ${COLUMNS.map((column) => `o_${column} AS ${column}`).join(', ')} FROM ${claimFunctionName(table)}($1, $2, $3, $4, $5, $6)`;

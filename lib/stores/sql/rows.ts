@@ -59,6 +59,18 @@ export const COLUMNS = [
 
 export const SQL_COLUMNS = COLUMNS.join(', ');
 
+/** The columns of the dialect's 64-bit integer type; the others are text. */
+export const INTEGER_COLUMNS: ReadonlySet<(typeof COLUMNS)[number]> = new Set([
+  'amount',
+  'lease_until',
+  'created_at',
+  'updated_at',
+  'refunded_total',
+  'refund_amount',
+  'refund_lease_until',
+  'refund_requested_at',
+]);
+
 /** A value as JSON text, or SQL NULL for no value (`null` or `undefined`). */
 export const jsonText = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 /** Rows written by earlier versions may hold the text `null`: it reads as no value too. */
