@@ -21,6 +21,7 @@ export function realStores(label: string): Array<[string, () => LedgerStore]> {
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
     await admin.query(`DROP TABLE IF EXISTS ${table}`);
     await admin.query(`DROP FUNCTION IF EXISTS ${table}_claim`);
+    await admin.query(`DROP FUNCTION IF EXISTS ${table}_claim_many`);
     await admin.end();
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);

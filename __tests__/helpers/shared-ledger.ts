@@ -46,6 +46,7 @@ export async function sharedLedger(kind: SharedKind, label: string): Promise<Sha
         drop: async () => {
           await admin.query(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
           await admin.query(`DROP FUNCTION IF EXISTS ${name}_claim`).catch(() => undefined);
+          await admin.query(`DROP FUNCTION IF EXISTS ${name}_claim_many`).catch(() => undefined);
           await admin.end();
         },
       };

@@ -23,6 +23,7 @@ afterAll(async () => {
   for (const { tablename } of tables.rows) {
     await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
     await admin.query(`DROP FUNCTION IF EXISTS ${tablename}_claim`);
+    await admin.query(`DROP FUNCTION IF EXISTS ${tablename}_claim_many`);
   }
   await admin.end();
 });
@@ -84,7 +85,67 @@ describe('PostgresStore', () => {
       // The claim function returns declared columns, not the table's row type: nothing depends on the table.
       await pool.query(`DROP TABLE ${fresh}`);
       await pool.query(`DROP FUNCTION ${fresh}_claim`);
+      await pool.query(`DROP FUNCTION ${fresh}_claim_many`);
       await pool.end();
+    }
+  });
+
+  it('groups the claims and transitions of one event-loop turn into one statement each, every caller answered as if alone', async () => {
+    const fresh = uniqueName('khx_batch');
+    const store = new PostgresStore({ connectionString: PG_URL, table: fresh });
+    try {
+      await store.migrate();
+      const spy = jest.spyOn(pg.Client.prototype, 'query');
+      const texts = () => spy.mock.calls.map(([config]) => String((config as unknown as { text: string }).text));
+      const claim = (token: string, orderId: string, owner = token) =>
+        store.claim({ token, orderId, amount: 1000, owner, now: 1, leaseMs: 60_000 });
+      // Five tokens for one order, one token for three orders, and ten plain claims, all in one turn.
+      const results = await Promise.all([
+        ...['t1', 't2', 't3', 't4', 't5'].map((token) => claim(token, 'o-A')),
+        ...['o-B', 'o-C', 'o-D'].map((orderId) => claim('dup', orderId, `dup-${orderId}`)),
+        ...Array.from({ length: 10 }, (_, i) => claim(`p${i}`, `o-p${i}`)),
+      ]);
+      expect(texts().filter((text) => text.includes(`${fresh}_claim_many(`))).toHaveLength(1);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const statuses = results.map((r) => r.status);
+      expect(statuses.slice(0, 5).sort()).toEqual(['busy', 'busy', 'busy', 'busy', 'claimed']);
+      expect(statuses.slice(5, 8).sort()).toEqual(['claimed', 'token_conflict', 'token_conflict']);
+      expect(statuses.slice(8)).toEqual(Array(10).fill('claimed'));
+      // The database agrees: one record per token, the winners' owners.
+      const rows = await admin.query<{ token: string; order_id: string; owner: string }>(
+        `SELECT token, order_id, owner FROM ${fresh} ORDER BY token`,
+      );
+      expect(rows.rows).toHaveLength(1 + 1 + 10);
+      const winner = rows.rows.find((row) => row.token === 'dup')!;
+      expect(winner.owner).toBe(`dup-${winner.order_id}`);
+
+      // Verifying in one turn: one statement; a row whose order is paid meanwhile makes the batch fail, and
+      // then each is decided alone (that one kept as unfulfillable for a refund, the others verified).
+      const tokenA = results.findIndex((r) => r.status === 'claimed');
+      const aWinner = `t${tokenA + 1}`;
+      await admin.query(`UPDATE ${fresh} SET state = 'fulfilled', owner = NULL WHERE token = 'p0'`);
+      await admin.query(`UPDATE ${fresh} SET order_id = 'o-p0' WHERE token = 'p1'`);
+      spy.mockClear();
+      const verified = await Promise.all(
+        ['p1', 'p2', 'p3', aWinner].map((token) =>
+          store.markVerified(token, token, { transactionId: `tx-${token}`, khalti: { idx: `tx-${token}` }, now: 2 }),
+        ),
+      );
+      expect(verified).toEqual(['order_conflict', 'verified', 'verified', 'verified']);
+      expect((await store.get('p1'))?.state).toBe('unfulfillable');
+      spy.mockClear();
+      const fulfilled = await Promise.all([
+        store.markFulfilled('p2', 'p2', { ok: 2 }, 3),
+        store.markFulfilled('p3', 'someone-else', { ok: 3 }, 3),
+        store.markFulfilled(aWinner, aWinner, { ok: 'a' }, 3),
+      ]);
+      expect(fulfilled).toEqual([true, false, true]);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(await store.get('p2')).toMatchObject({ state: 'fulfilled', owner: null, response: { ok: 2 } });
+      expect(await store.get('p3')).toMatchObject({ state: 'verified', owner: 'p3' });
+      spy.mockRestore();
+    } finally {
+      await store.close();
     }
   });
 

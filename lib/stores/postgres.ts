@@ -12,10 +12,11 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
+import { batchedFulfil, batchedVerify, Batcher, column } from './sql/postgres-batch';
 import { POSTGRES } from './sql/postgres-dialect';
 import type * as refunds from './sql/refunds';
 import { SqlLedger } from './sql/sql-ledger';
-import { claimCall, orderLockKey, postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+import { claimCall, claimManyCall, orderLockKey, postgresSchema, TABLE_NAME } from './sql/postgres-schema';
 
 export { postgresSchema };
 
@@ -39,6 +40,33 @@ function named(text: string): { name: string; text: string } {
   return { name: `khx_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`, text };
 }
 
+interface VerifyValues {
+  token: string;
+  owner: string;
+  transactionId: string | null;
+  khalti: string | null;
+  now: number;
+}
+interface FulfilValues {
+  token: string;
+  owner: string;
+  response: string | null;
+  now: number;
+}
+
+/** A quick claim's answer from the rows the claim function returned (none: it inserted the claim). */
+function quickAnswer(input: ClaimInput, found: readonly PaymentRow[]): ClaimResult | null {
+  if (found.length === 0) return claimed(newClaim(input), { kind: 'insert' });
+  const rows = found.map(fromRow);
+  const existing = rows.find((row) => row.token === input.token) ?? null;
+  const decision = decideClaim(
+    existing,
+    rows.filter((row) => row.orderId === input.orderId),
+    input,
+  );
+  return decision.kind === 'answer' ? decision.result : null;
+}
+
 /** How often a claim that lost an insert race is re-run before giving up. */
 const CLAIM_ATTEMPTS = 3;
 
@@ -57,6 +85,11 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   /** Each ledger statement's prepared-statement name. */
   readonly #names: Readonly<Record<StatementName, string>>;
   #ready: Promise<void> | undefined;
+  /** The hot transitions, grouped per event-loop turn into one statement (postgres-batch.ts). */
+  readonly #claims: Batcher<ClaimInput, ClaimResult | null>;
+  readonly #claimManyStatement: { name: string; text: string };
+  readonly #verifies: Batcher<VerifyValues, boolean>;
+  readonly #fulfils: Batcher<FulfilValues, boolean>;
 
   constructor(options: PostgresStoreOptions) {
     super();
@@ -73,6 +106,39 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
     // An idle client that loses its connection (a database restart) must not crash the process.
     if (this.#ownsPool) this.#pool.on('error', () => undefined);
+    this.#claimManyStatement = named(claimManyCall(this.table));
+    this.#claims = new Batcher(
+      (inputs) => this.#claimManyQuickly(inputs),
+      (input) => this.#claimQuickly(input),
+    );
+    /** Which of `inputs` a batched UPDATE changed (it returns `token, owner` of each row it changed). */
+    const changed = async (
+      statement: { name: string; text: string },
+      inputs: ReadonlyArray<{ token: string; owner: string }>,
+      values: unknown[],
+    ) => {
+      const rows = (await this.#pool.query<{ token: string; owner: string }>({ ...statement, values })).rows;
+      const matched = new Set(rows.map((row) => `${row.token}\u0000${row.owner}`));
+      return inputs.map((input) => matched.has(`${input.token}\u0000${input.owner}`));
+    };
+    const verifyMany = named(batchedVerify(this.table));
+    this.#verifies = new Batcher<VerifyValues, boolean>(
+      (inputs) =>
+        changed(verifyMany, inputs, [
+          column(inputs, 'token'),
+          column(inputs, 'owner'),
+          column(inputs, 'transactionId'),
+          column(inputs, 'khalti'),
+          column(inputs, 'now'),
+        ]),
+      async (values) => (await this.#run('verify', { ...values })).rowCount === 1,
+    );
+    const fulfilMany = named(batchedFulfil(this.table));
+    this.#fulfils = new Batcher<FulfilValues, boolean>(
+      (inputs) =>
+        changed(fulfilMany, inputs, [column(inputs, 'token'), column(inputs, 'owner'), column(inputs, 'response'), column(inputs, 'now')]),
+      async (values) => (await this.#run('fulfil', { ...values })).rowCount === 1,
+    );
   }
 
   /**
@@ -117,7 +183,7 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     await this.#ensure();
-    const quick = await this.#claimQuickly(input);
+    const quick = await this.#claims.run(input);
     if (quick) return quick;
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.#claimOnce(input);
@@ -127,9 +193,10 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   }
 
   /**
-   * One round trip (the claim function): a new token for an order with no records is inserted, and a
-   * claim that only has to answer is answered. `null` when the claim must write over what exists (a
-   * takeover, or a new token beside an order's settled ones): the transaction below does that.
+   * One round trip (the claim function), shared by the claims of one event-loop turn (claim_many): a new
+   * token for an order with no records is inserted, and a claim that only has to answer is answered.
+   * `null` when the claim must write over what exists (a takeover, or a new token beside an order's
+   * settled ones): the transaction below does that.
    */
   async #claimQuickly(input: ClaimInput): Promise<ClaimResult | null> {
     const record = newClaim(input);
@@ -138,15 +205,26 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
       text: this.#claimStatement.text,
       values: [record.token, record.orderId, record.amount, record.owner, record.leaseUntil, record.createdAt],
     });
-    if (found.rows.length === 0) return claimed(record, { kind: 'insert' });
-    const rows = found.rows.map(fromRow);
-    const existing = rows.find((row) => row.token === input.token) ?? null;
-    const decision = decideClaim(
-      existing,
-      rows.filter((row) => row.orderId === input.orderId),
-      input,
-    );
-    return decision.kind === 'answer' ? decision.result : null;
+    return quickAnswer(input, found.rows);
+  }
+
+  async #claimManyQuickly(inputs: readonly ClaimInput[]): Promise<Array<ClaimResult | null>> {
+    const records = inputs.map(newClaim);
+    const found = await this.#pool.query<PaymentRow & { i: number }>({
+      name: this.#claimManyStatement.name,
+      text: this.#claimManyStatement.text,
+      values: [
+        column(records, 'token'),
+        column(records, 'orderId'),
+        column(records, 'amount'),
+        column(records, 'owner'),
+        column(records, 'leaseUntil'),
+        column(records, 'createdAt'),
+      ],
+    });
+    const rowsOf = inputs.map((): PaymentRow[] => []);
+    for (const row of found.rows) rowsOf[row.i - 1]!.push(row);
+    return inputs.map((input, i) => quickAnswer(input, rowsOf[i]!));
   }
 
   async #claimOnce(input: ClaimInput): Promise<ClaimResult | 'raced'> {
@@ -189,8 +267,9 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
     const values = { token, owner, transactionId: input.transactionId, khalti: jsonText(input.khalti), now: input.now };
+    await this.#ensure();
     try {
-      return (await this.#run('verify', values)).rowCount === 1 ? 'verified' : 'not_owner';
+      return (await this.#verifies.run(values)) ? 'verified' : 'not_owner';
     } catch (error) {
       if (!POSTGRES.isUniqueViolation(error)) throw error;
       // The unique index says another token already paid this order: keep this payment for a refund.
@@ -200,7 +279,8 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    return (await this.#run('fulfil', { token, owner, response: jsonText(response), now })).rowCount === 1;
+    await this.#ensure();
+    return this.#fulfils.run({ token, owner, response: jsonText(response), now });
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {

@@ -1,16 +1,8 @@
 // PostgresStore's schema: the table, its indexes, and the upgrade of tables made by earlier versions.
 
 import { POSTGRES } from './postgres-dialect';
-import {
-  COLUMNS,
-  INTEGER_COLUMNS,
-  ledgerSchema,
-  REFUND_COLUMNS,
-  refundColumnDefinitions,
-  refundIndexes,
-  SQL_COLUMNS,
-  STATE_LIST,
-} from './rows';
+import { claimManyFunction, claimResultColumns } from './postgres-batch';
+import { COLUMNS, ledgerSchema, REFUND_COLUMNS, refundColumnDefinitions, refundIndexes, SQL_COLUMNS, STATE_LIST } from './rows';
 
 export const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -37,7 +29,8 @@ DO $$ BEGIN
   END IF;
 END $$;
 ${refundIndexes(table, POSTGRES)}
-${claimFunction(table)}`;
+${claimFunction(table)}
+${claimManyFunction(table, claimManyFunctionName(table), orderLockKey(table, ''))}`;
 }
 
 /** The advisory lock key text of one order's claims: the claim function and PostgresStore's transaction agree on it. */
@@ -45,6 +38,8 @@ export const orderLockKey = (table: string, orderId: string): string => `khalti-
 
 /** The claim function's name for `table` (in the table's schema, if it names one). */
 export const claimFunctionName = (table: string): string => `${table}_claim`;
+/** The batched claim function's name (postgres-batch.ts). */
+export const claimManyFunctionName = (table: string): string => `${table}_claim_many`;
 
 /**
  * A claim's common case in one round trip: under the order's advisory lock, the records of this token or
@@ -56,7 +51,7 @@ function claimFunction(table: string): string {
   // The result's columns are declared, not the table's row type: a function returning the table's type
   // would stop the table from being dropped. Each is the column's name with an \`o_\` prefix (no clash
   // with the columns inside the body); PostgresStore's call renames them back.
-  const columns = COLUMNS.map((column) => `o_${column} ${INTEGER_COLUMNS.has(column) ? 'bigint' : 'text'}`).join(', ');
+  const columns = claimResultColumns();
   return `CREATE OR REPLACE FUNCTION ${claimFunctionName(table)}(p_token text, p_order_id text, p_amount bigint, p_owner text,
     p_lease_until bigint, p_now bigint) RETURNS TABLE (${columns}) LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -73,6 +68,11 @@ BEGIN
 END $fn$;`;
 }
 
+const renamed = (): string => COLUMNS.map((column) => `o_${column} AS ${column}`).join(', ');
+
 /** The claim function's call, its columns named as the table's. */
-export const claimCall = (table: string): string =>
-  `SELECT ${COLUMNS.map((column) => `o_${column} AS ${column}`).join(', ')} FROM ${claimFunctionName(table)}($1, $2, $3, $4, $5, $6)`;
+export const claimCall = (table: string): string => `SELECT ${renamed()} FROM ${claimFunctionName(table)}($1, $2, $3, $4, $5, $6)`;
+
+/** The batched claim function's call: each row with `i`, the 1-based index of its claim. */
+export const claimManyCall = (table: string): string =>
+  `SELECT o_i AS i, ${renamed()} FROM ${claimManyFunctionName(table)}($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[])`;

@@ -1,0 +1,111 @@
+// PostgresStore's group commit: the claims and the hot transitions (verified, fulfilled) that requests
+// make in the same event-loop turn go to PostgreSQL as one statement over arrays (one round trip, one
+// commit), each caller given its own answer. A batch that fails as a whole (the unique index refusing
+// one of its rows, a deadlock between two batches, the server gone) is re-run one call at a time, so
+// each caller gets its own answer or its own error; nothing resolves before its batch has committed.
+
+import { COLUMNS, INTEGER_COLUMNS } from './rows';
+
+/** The most calls one statement carries. */
+const MAX_BATCH = 200;
+
+interface Waiter<In, Out> {
+  input: In;
+  resolve(output: Out): void;
+  reject(error: unknown): void;
+}
+
+export class Batcher<In, Out> {
+  #waiting: Array<Waiter<In, Out>> = [];
+  #scheduled = false;
+
+  constructor(
+    /** Several calls in one statement: their answers, in order. */
+    private readonly many: (inputs: readonly In[]) => Promise<Out[]>,
+    /** One call alone, the way it runs without batching. */
+    private readonly one: (input: In) => Promise<Out>,
+  ) {}
+
+  run(input: In): Promise<Out> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ input, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#waiting.length > 0) void this.#send(this.#waiting.splice(0, MAX_BATCH));
+  }
+
+  async #send(batch: Array<Waiter<In, Out>>): Promise<void> {
+    if (batch.length === 1) return this.#alone(batch[0]!);
+    let outputs: Out[];
+    try {
+      outputs = await this.many(batch.map((waiter) => waiter.input));
+    } catch {
+      await Promise.all(batch.map((waiter) => this.#alone(waiter)));
+      return;
+    }
+    batch.forEach((waiter, i) => waiter.resolve(outputs[i]!));
+  }
+
+  async #alone(waiter: Waiter<In, Out>): Promise<void> {
+    try {
+      waiter.resolve(await this.one(waiter.input));
+    } catch (error) {
+      waiter.reject(error);
+    }
+  }
+}
+
+/** The arrays of `key` over `inputs`: one statement parameter. */
+export const column = <T, K extends keyof T>(inputs: readonly T[], key: K): Array<T[K]> => inputs.map((input) => input[key]);
+
+/** The batched `verified` transition: the same guard as the single statement (held, still `claimed`). */
+export const batchedVerify = (table: string): string => `UPDATE ${table} AS t
+  SET state = 'verified', transaction_id = v.transaction_id, khalti = v.khalti, updated_at = v.now
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(token, owner, transaction_id, khalti, now)
+  WHERE t.token = v.token AND t.owner = v.owner AND t.state = 'claimed'
+  RETURNING v.token, v.owner`;
+
+/** The batched `fulfilled` transition: held, still `verified`; ends the lease. */
+export const batchedFulfil = (table: string): string => `UPDATE ${table} AS t
+  SET state = 'fulfilled', response = v.response, owner = NULL, lease_until = 0, updated_at = v.now
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(token, owner, response, now)
+  WHERE t.token = v.token AND t.owner = v.owner AND t.state = 'verified'
+  RETURNING v.token, v.owner`;
+
+/** The columns a claim function returns: each column's name with an `o_` prefix, declared with its type. */
+export const claimResultColumns = (): string =>
+  COLUMNS.map((column) => `o_${column} ${INTEGER_COLUMNS.has(column) ? 'bigint' : 'text'}`).join(', ');
+
+/**
+ * Several claims in one transaction: each as the single claim function does it, in order of order id
+ * (every batch takes the order locks in the same order, so two batches cannot deadlock on them), each
+ * claim's rows returned with its index `o_i` (1-based). A later claim sees what an earlier one of the
+ * same batch inserted.
+ */
+export function claimManyFunction(table: string, name: string, lockPrefix: string): string {
+  const columns = COLUMNS.join(', ');
+  return `CREATE OR REPLACE FUNCTION ${name}(p_tokens text[], p_order_ids text[], p_amounts bigint[], p_owners text[],
+    p_lease_untils bigint[], p_nows bigint[]) RETURNS TABLE (o_i integer, ${claimResultColumns()}) LANGUAGE plpgsql AS $fn$
+DECLARE
+  i integer;
+BEGIN
+  FOR i IN SELECT s.i FROM generate_subscripts(p_tokens, 1) AS s(i) ORDER BY p_order_ids[s.i] COLLATE "C", s.i LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended('${lockPrefix}' || p_order_ids[i], 0));
+    RETURN QUERY SELECT i, ${columns} FROM ${table} WHERE token = p_tokens[i] OR order_id = p_order_ids[i];
+    CONTINUE WHEN FOUND;
+    INSERT INTO ${table} (token, order_id, amount, state, owner, lease_until, created_at, updated_at)
+      VALUES (p_tokens[i], p_order_ids[i], p_amounts[i], 'claimed', p_owners[i], p_lease_untils[i], p_nows[i], p_nows[i])
+      ON CONFLICT (token) DO NOTHING;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT i, ${columns} FROM ${table} WHERE token = p_tokens[i];
+    END IF;
+  END LOOP;
+END $fn$;`;
+}
