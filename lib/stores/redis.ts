@@ -47,7 +47,10 @@ export class RedisStore implements LedgerStore {
     if (!options?.client && !options?.url) throw new Error('RedisStore: give `client` or `url`');
     this.prefix = options.prefix ?? 'khx:';
     this.#ownsClient = !options.client;
-    const client = options.client ?? new Redis(options.url!, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+    // Auto-pipelining: the commands of one event-loop turn (every request's script) leave in one write.
+    const client =
+      options.client ??
+      new Redis(options.url!, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableAutoPipelining: true });
     for (const [name, numberOfKeys, lua] of SCRIPTS) {
       if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { numberOfKeys, lua });
     }
