@@ -4,7 +4,7 @@
 # (Debian packages) and started only if it does not answer, with one line saying so. `npm test` runs
 # this first (pretest). Prints the URLs the tests read, for `eval "$(scripts/services.sh)"`.
 # A server you run elsewhere: set KHX_PG_URL / KHX_REDIS_URL / KHX_MYSQL_URL (then it is not checked here), and
-# KHX_CHROMIUM for a browser binary of your own.
+# KHX_CHROMIUM for a browser binary of your own; KHX_SKIP_BROWSER=1 leaves Chromium out (`npm run bench`).
 set -euo pipefail
 
 log() { echo "test services: $*" >&2; }
@@ -96,7 +96,9 @@ else
 fi
 
 chromium=${KHX_CHROMIUM:-/usr/bin/chromium}
-if [ -x "$chromium" ]; then
+if [ -n "${KHX_SKIP_BROWSER:-}" ]; then
+  : # `npm run bench` needs the databases only
+elif [ -x "$chromium" ]; then
   log "Chromium found at $chromium"
 elif [ -n "${KHX_CHROMIUM:-}" ]; then
   log "KHX_CHROMIUM=$chromium is not an executable"

@@ -1,6 +1,6 @@
 // `npm run bench` must keep working: a one-second smoke run of the same script. Asserts what it reports
 // about correctness (no errors, nothing fulfilled twice, nothing unrecorded), never its timings.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,14 @@ describe('bench/run.js --smoke', () => {
       };
       // The same flood against the refusal floor comes first: it refuses everything and audits nothing.
       expect(cells('check')).toEqual(['floor (Express, refusals only)', 'MemoryStore', 'SqliteStore']);
+      // Each flood is judged against the floor, second by second: unpinned, then pinned where taskset works.
+      expect(report).toContain('#### Unpinned');
+      if (spawnSync('taskset', ['-p', String(process.pid)]).status === 0) expect(report).toContain('#### Pinned (taskset)');
+      expect(cells("each second's 503 p99 × the floor's in that second")[0]).toBe('1');
+      expect(cells('every second within 1.5× the floor').slice(1)).toEqual([
+        expect.stringMatching(/^(yes|no: second .*)$/),
+        expect.stringMatching(/^(yes|no: second .*)$/),
+      ]);
       expect(cells('other errors')).toEqual(['0', '0', '0']);
       const [floorLedger, ...ledger] = cells('ledger vs Khalti');
       expect(floorLedger).toBe('—');
