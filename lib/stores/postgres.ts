@@ -1,8 +1,6 @@
 // PostgresStore: the ledger in PostgreSQL (pg), shared by every app instance.
 
-import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { claimed, decideClaim, newClaim, takenOver } from '../ledger/rules';
 import type {
   ClaimInput,
   ClaimResult,
@@ -13,15 +11,15 @@ import type {
   VerifiedInput,
 } from '../ledger/store';
 import { batchedFulfil, batchedVerify, Batcher, column } from './sql/postgres-batch';
+import { named, PostgresClaims, type Prepared } from './sql/postgres-claims';
 import { POSTGRES } from './sql/postgres-dialect';
 import type * as refunds from './sql/refunds';
+import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+import { fromRow, jsonText, type PaymentRow } from './sql/rows';
 import { SqlLedger } from './sql/sql-ledger';
-import { claimCall, claimManyCall, orderLockKey, postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
 export { postgresSchema };
-
-import { fromRow, jsonText, toRow, type PaymentRow } from './sql/rows';
-import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
 export interface PostgresStoreOptions {
   /** A pg Pool to use (the store never ends it). Give this or `connectionString`. */
@@ -30,14 +28,6 @@ export interface PostgresStoreOptions {
   connectionString?: string;
   /** Table name (optionally schema-qualified). Defaults to `khalti_payments`. */
   table?: string;
-}
-
-/**
- * A prepared statement: pg parses and plans a named query once per connection, then only binds values.
- * The name is the text's digest, so one text has one name whatever the table.
- */
-function named(text: string): { name: string; text: string } {
-  return { name: `khx_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`, text };
 }
 
 interface VerifyValues {
@@ -54,26 +44,10 @@ interface FulfilValues {
   now: number;
 }
 
-/** A quick claim's answer from the rows the claim function returned (none: it inserted the claim). */
-function quickAnswer(input: ClaimInput, found: readonly PaymentRow[]): ClaimResult | null {
-  if (found.length === 0) return claimed(newClaim(input), { kind: 'insert' });
-  const rows = found.map(fromRow);
-  const existing = rows.find((row) => row.token === input.token) ?? null;
-  const decision = decideClaim(
-    existing,
-    rows.filter((row) => row.orderId === input.orderId),
-    input,
-  );
-  return decision.kind === 'answer' ? decision.result : null;
-}
-
-/** How often a claim that lost an insert race is re-run before giving up. */
-const CLAIM_ATTEMPTS = 3;
-
 /**
- * A ledger in PostgreSQL. Claims run in one transaction holding a per-order advisory lock, with the
- * token's row locked and inserted under its primary key (a racing insert of the same token is re-run);
- * "one paid token per order" is a unique index, so `markVerified` is a single guarded UPDATE that the
+ * A ledger in PostgreSQL. A claim decides under a per-order advisory lock (postgres-claims.ts: one round
+ * trip for most, a transaction for a takeover), the token's row inserted under its primary key (a racing
+ * insert of the same token is re-run); "one paid token per order" is a unique index, so `markVerified` is a single guarded UPDATE that the
  * database itself refuses to let pay an order twice. Creates its table on first use.
  */
 export class PostgresStore extends SqlLedger implements LedgerStore {
@@ -81,13 +55,11 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #sql: LedgerStatements;
-  readonly #claimStatement: { name: string; text: string };
   /** Each ledger statement's prepared-statement name. */
   readonly #names: Readonly<Record<StatementName, string>>;
   #ready: Promise<void> | undefined;
-  /** The hot transitions, grouped per event-loop turn into one statement (postgres-batch.ts). */
-  readonly #claims: Batcher<ClaimInput, ClaimResult | null>;
-  readonly #claimManyStatement: { name: string; text: string };
+  /** The hot path, grouped per event-loop turn into one statement each (postgres-batch.ts). */
+  readonly #claims: PostgresClaims;
   readonly #verifies: Batcher<VerifyValues, boolean>;
   readonly #fulfils: Batcher<FulfilValues, boolean>;
 
@@ -97,7 +69,6 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     this.table = options.table ?? 'khalti_payments';
     if (!TABLE_NAME.test(this.table)) throw new Error(`PostgresStore: invalid table name ${JSON.stringify(this.table)}`);
     this.#sql = ledgerStatements(this.table, POSTGRES);
-    this.#claimStatement = named(claimCall(this.table));
     this.#names = Object.fromEntries(Object.entries(this.#sql).map(([name, statement]) => [name, named(statement.text).name])) as Record<
       StatementName,
       string
@@ -106,17 +77,9 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
     // An idle client that loses its connection (a database restart) must not crash the process.
     if (this.#ownsPool) this.#pool.on('error', () => undefined);
-    this.#claimManyStatement = named(claimManyCall(this.table));
-    this.#claims = new Batcher(
-      (inputs) => this.#claimManyQuickly(inputs),
-      (input) => this.#claimQuickly(input),
-    );
+    this.#claims = new PostgresClaims(this.#pool, this.table, this.#sql, (name, values, client) => this.#run(name, values, client));
     /** Which of `inputs` a batched UPDATE changed (it returns `token, owner` of each row it changed). */
-    const changed = async (
-      statement: { name: string; text: string },
-      inputs: ReadonlyArray<{ token: string; owner: string }>,
-      values: unknown[],
-    ) => {
+    const changed = async (statement: Prepared, inputs: ReadonlyArray<{ token: string; owner: string }>, values: unknown[]) => {
       const rows = (await this.#pool.query<{ token: string; owner: string }>({ ...statement, values })).rows;
       const matched = new Set(rows.map((row) => `${row.token}\u0000${row.owner}`));
       return inputs.map((input) => matched.has(`${input.token}\u0000${input.owner}`));
@@ -183,86 +146,7 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     await this.#ensure();
-    const quick = await this.#claims.run(input);
-    if (quick) return quick;
-    for (let attempt = 1; ; attempt += 1) {
-      const result = await this.#claimOnce(input);
-      if (result !== 'raced') return result;
-      if (attempt >= CLAIM_ATTEMPTS) throw new Error('PostgresStore: claim kept racing with inserts of the same token');
-    }
-  }
-
-  /**
-   * One round trip (the claim function), shared by the claims of one event-loop turn (claim_many): a new
-   * token for an order with no records is inserted, and a claim that only has to answer is answered.
-   * `null` when the claim must write over what exists (a takeover, or a new token beside an order's
-   * settled ones): the transaction below does that.
-   */
-  async #claimQuickly(input: ClaimInput): Promise<ClaimResult | null> {
-    const record = newClaim(input);
-    const found = await this.#pool.query<PaymentRow>({
-      name: this.#claimStatement.name,
-      text: this.#claimStatement.text,
-      values: [record.token, record.orderId, record.amount, record.owner, record.leaseUntil, record.createdAt],
-    });
-    return quickAnswer(input, found.rows);
-  }
-
-  async #claimManyQuickly(inputs: readonly ClaimInput[]): Promise<Array<ClaimResult | null>> {
-    const records = inputs.map(newClaim);
-    const found = await this.#pool.query<PaymentRow & { i: number }>({
-      name: this.#claimManyStatement.name,
-      text: this.#claimManyStatement.text,
-      values: [
-        column(records, 'token'),
-        column(records, 'orderId'),
-        column(records, 'amount'),
-        column(records, 'owner'),
-        column(records, 'leaseUntil'),
-        column(records, 'createdAt'),
-      ],
-    });
-    const rowsOf = inputs.map((): PaymentRow[] => []);
-    for (const row of found.rows) rowsOf[row.i - 1]!.push(row);
-    return inputs.map((input, i) => quickAnswer(input, rowsOf[i]!));
-  }
-
-  async #claimOnce(input: ClaimInput): Promise<ClaimResult | 'raced'> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [orderLockKey(this.table, input.orderId)]);
-      const mine = await client.query<PaymentRow>(`${this.#sql.get.text} FOR UPDATE`, [input.token]);
-      const existing = mine.rows[0] ? fromRow(mine.rows[0]) : null;
-      const sameOrder = await this.#run('byOrder', { orderId: input.orderId }, client);
-      const decision = decideClaim(existing, sameOrder.rows.map(fromRow), input);
-      if (decision.kind === 'answer') {
-        await client.query('COMMIT');
-        return decision.result;
-      }
-      const record = existing ? takenOver(existing, input) : newClaim(input);
-      if (existing) {
-        await this.#run(
-          'takeover',
-          { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token },
-          client,
-        );
-      } else {
-        const inserted = await this.#run('insert', { ...toRow(record) }, client);
-        if (inserted.rowCount === 0) {
-          // Another order's claim inserted this token first (it held another order lock): decide again.
-          await client.query('ROLLBACK');
-          return 'raced';
-        }
-      }
-      await client.query('COMMIT');
-      return claimed(record, decision);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return this.#claims.claim(input);
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
