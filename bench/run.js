@@ -178,6 +178,12 @@ async function overload(khalti, store, normalRps, pinned) {
   await stop(target.child);
 
   const results = raw.map((r) => ({ ...r, phase: r.sentAt < fastAt ? 'slow' : 'fast' }));
+  // KHX_BENCH_DUMP=<dir>: every response of the flood, for reading the seconds apart (see docs/performance.md).
+  if (process.env.KHX_BENCH_DUMP)
+    writeFileSync(
+      `${process.env.KHX_BENCH_DUMP}/${store}${pinned ? '-pinned' : ''}.json`,
+      JSON.stringify({ loadStartedAt, fastAt, results }),
+    );
   // Latencies are judged once every user has arrived (the ramp), when the server is at its full load.
   const steadyFrom = loadStartedAt + OVERLOAD.rampMs;
   const slow = results.filter((r) => r.phase === 'slow');

@@ -137,3 +137,14 @@ if (process.env.KHX_BENCH_TIME_REFUSALS === '1') {
 
 // Exit cleanly on SIGTERM, so a CPU profile (KHX_BENCH_PROFILE) is written.
 process.once('SIGTERM', () => process.exit(0));
+
+// KHX_BENCH_MEMORY_TRACE=1: print RSS and heap every 250 ms to stderr (where the peak RSS comes from).
+if (process.env.KHX_BENCH_MEMORY_TRACE === '1') {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mb = (n) => Math.round(n / 1048576);
+    process.stderr.write(
+      `memtrace ${kind}/${storeName ?? '-'} ${Date.now() - startedAt} ms rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)}\n`,
+    );
+  }, 250).unref();
+}
