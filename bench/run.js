@@ -456,10 +456,21 @@ async function main() {
       }
       if (!CAN_PIN) log('overload: taskset or a second CPU is missing, so the pinned floods were not run');
     }
-    const growthResult = args['skip-growth'] ? null : await growth();
+    // A failing section must not throw away the minutes already measured: report it and fail the run.
+    let growthResult = null;
+    let growthError = null;
+    if (!args['skip-growth'])
+      growthResult = await growth().catch((error) => {
+        growthError = error;
+        return null;
+      });
     const text = report({ summary, overloadGroups, growthResult, started });
     if (!SMOKE || args.out !== path.join(__dirname, 'results.md')) writeFileSync(args.out, text);
     process.stdout.write(text);
+    if (growthError) {
+      console.error('bench: the growth section failed (the rest is written):', growthError);
+      process.exitCode = 1;
+    }
   } finally {
     await stop(khalti.child);
   }
