@@ -1,6 +1,7 @@
 // The sandbox's refund API, over HTTP: Khalti's documented success body, partial refunds, the error bodies
 // we guessed (unknown transaction, a payment not completed, too much), auth, faults, and refunds visible
 // afterwards in the verify, status and lookup answers.
+import { randomBytes } from 'node:crypto';
 import { useSandbox } from '../helpers/sandbox';
 import { MISSING_KEY, INVALID_KEY } from '../fixtures/khalti';
 
@@ -94,7 +95,10 @@ describe('sandbox refund API', () => {
   it('refuses a missing or wrong key as Khalti does, and refunds nothing', async () => {
     const { token, idx } = await completedWidget();
     expect(await refund(idx, undefined, null)).toEqual({ status: 401, body: MISSING_KEY });
-    expect(await refund(idx, undefined, 'Key test_secret_key_00000000000000000000000000000000')).toEqual({
+    // A well-formed key that is not the sandbox's, made here: no key-shaped literal in the repository.
+    const wrongKey = `test_secret_key_${randomBytes(16).toString('hex')}`;
+    expect(wrongKey).not.toBe(sandbox.secretKey);
+    expect(await refund(idx, undefined, `Key ${wrongKey}`)).toEqual({
       status: 401,
       body: INVALID_KEY,
     });
