@@ -2,7 +2,6 @@
 
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { claimed, decideClaim, newClaim, takenOver } from '../ledger/rules';
 import type {
   ClaimInput,
   ClaimResult,
@@ -12,11 +11,12 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
+import { claimUntilSettled, writeClaim } from './sql/claim-transaction';
 import { MYSQL } from './sql/mysql-dialect';
 import { MYSQL_TABLE_NAME, mysqlSchema } from './sql/mysql-schema';
 import type * as refunds from './sql/refunds';
 import { SqlLedger } from './sql/sql-ledger';
-import { fromRow, jsonText, toRow, type PaymentRow } from './sql/rows';
+import { fromRow, jsonText, type PaymentRow } from './sql/rows';
 import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
 export { mysqlSchema };
@@ -32,7 +32,6 @@ export interface MysqlStoreOptions {
 
 /** How long a claim waits for another claim of the same order, in seconds. */
 const ORDER_LOCK_WAIT_S = 10;
-const CLAIM_ATTEMPTS = 3;
 
 type Runner = mysql.Pool | mysql.PoolConnection;
 
@@ -116,11 +115,7 @@ export class MysqlStore extends SqlLedger implements LedgerStore {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     await this.#ensure();
-    for (let attempt = 1; ; attempt += 1) {
-      const result = await this.#claimOnce(input);
-      if (result !== 'raced') return result;
-      if (attempt >= CLAIM_ATTEMPTS) throw new Error('MysqlStore: claim kept racing with inserts of the same token');
-    }
+    return claimUntilSettled('MysqlStore', () => this.#claimOnce(input));
   }
 
   async #claimOnce(input: ClaimInput): Promise<ClaimResult | 'raced'> {
@@ -135,25 +130,9 @@ export class MysqlStore extends SqlLedger implements LedgerStore {
           const [mine] = await connection.query<mysql.RowDataPacket[]>(`${this.#sql.get.text} FOR UPDATE`, [input.token]);
           const existing = mine[0] ? fromRow(mine[0] as unknown as PaymentRow) : null;
           const sameOrder = (await this.#rows('byOrder', { orderId: input.orderId }, connection)).map(fromRow);
-          const decision = decideClaim(existing, sameOrder, input);
-          if (decision.kind === 'answer') {
-            await connection.commit();
-            return decision.result;
-          }
-          const record = existing ? takenOver(existing, input) : newClaim(input);
-          if (existing) {
-            await this.#changes(
-              'takeover',
-              { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token },
-              connection,
-            );
-          } else if ((await this.#changes('insert', { ...toRow(record) }, connection)) === 0) {
-            // Another order's claim inserted this token first (it held another order's lock): decide again.
-            await connection.rollback();
-            return 'raced';
-          }
-          await connection.commit();
-          return claimed(record, decision);
+          const result = await writeClaim((name, values) => this.#changes(name, values, connection), existing, sameOrder, input);
+          await (result === 'raced' ? connection.rollback() : connection.commit());
+          return result;
         } catch (error) {
           await connection.rollback().catch(() => undefined);
           throw error;

@@ -4,11 +4,12 @@
 
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { claimed, decideClaim, newClaim, takenOver } from '../../ledger/rules';
+import { claimed, decideClaim, newClaim } from '../../ledger/rules';
 import type { ClaimInput, ClaimResult } from '../../ledger/store';
+import { claimUntilSettled, writeClaim, type ChangeRunner } from './claim-transaction';
 import { Batcher, column } from './postgres-batch';
 import { claimCall, claimManyCall, orderLockKey } from './postgres-schema';
-import { fromRow, toRow, type PaymentRow } from './rows';
+import { fromRow, type PaymentRow } from './rows';
 import type { LedgerStatements, StatementName } from './statements';
 
 /** A named query: pg parses and plans it once per connection, then only binds values. */
@@ -42,9 +43,6 @@ function quickAnswer(input: ClaimInput, found: readonly PaymentRow[]): ClaimResu
   return decision.kind === 'answer' ? decision.result : null;
 }
 
-/** How often a claim that lost an insert race is re-run before giving up. */
-const CLAIM_ATTEMPTS = 3;
-
 export class PostgresClaims {
   readonly #pool: pg.Pool;
   readonly #table: string;
@@ -69,12 +67,7 @@ export class PostgresClaims {
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const quick = await this.#batch.run(input);
-    if (quick) return quick;
-    for (let attempt = 1; ; attempt += 1) {
-      const result = await this.#claimOnce(input);
-      if (result !== 'raced') return result;
-      if (attempt >= CLAIM_ATTEMPTS) throw new Error('PostgresStore: claim kept racing with inserts of the same token');
-    }
+    return quick ?? claimUntilSettled('PostgresStore', () => this.#claimOnce(input));
   }
 
   /**
@@ -118,28 +111,10 @@ export class PostgresClaims {
       const mine = await client.query<PaymentRow>(`${this.#sql.get.text} FOR UPDATE`, [input.token]);
       const existing = mine.rows[0] ? fromRow(mine.rows[0]) : null;
       const sameOrder = await this.#run('byOrder', { orderId: input.orderId }, client);
-      const decision = decideClaim(existing, sameOrder.rows.map(fromRow), input);
-      if (decision.kind === 'answer') {
-        await client.query('COMMIT');
-        return decision.result;
-      }
-      const record = existing ? takenOver(existing, input) : newClaim(input);
-      if (existing) {
-        await this.#run(
-          'takeover',
-          { owner: record.owner, leaseUntil: record.leaseUntil, now: record.updatedAt, token: record.token },
-          client,
-        );
-      } else {
-        const inserted = await this.#run('insert', { ...toRow(record) }, client);
-        if (inserted.rowCount === 0) {
-          // Another order's claim inserted this token first (it held another order lock): decide again.
-          await client.query('ROLLBACK');
-          return 'raced';
-        }
-      }
-      await client.query('COMMIT');
-      return claimed(record, decision);
+      const changes: ChangeRunner = async (name, values) => (await this.#run(name, values, client)).rowCount ?? 0;
+      const result = await writeClaim(changes, existing, sameOrder.rows.map(fromRow), input);
+      await client.query(result === 'raced' ? 'ROLLBACK' : 'COMMIT');
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
