@@ -150,12 +150,9 @@ async function overload(khalti, store, normalRps, pinned) {
   log(`overload (${store}${pinned ? ', pinned' : ''}): ${OVERLOAD.connections} connections, Khalti answering after ${OVERLOAD.slowMs} ms`);
   const finished = new Promise((resolve) => client.child.once('message', resolve));
   const loadStartedAt = Date.now();
-  client.child.send({
-    url: target.url,
-    connections: OVERLOAD.connections,
-    prefix: `${process.pid}ovl${store}${pinned ? 'pin' : ''}`,
-    rampMs: OVERLOAD.rampMs,
-  });
+  // The flood's tokens are `bench_<runId>_<n>` (load.js): each run audits its own, not an earlier run's.
+  const runId = `${process.pid}ovl${store}${pinned ? 'pin' : ''}`;
+  client.child.send({ url: target.url, connections: OVERLOAD.connections, prefix: runId, rampMs: OVERLOAD.rampMs });
   const health = pollHealth({ url: target.url, everyMs: 100, shouldStop: () => stopped });
   await new Promise((resolve) => setTimeout(resolve, OVERLOAD.seconds * 1000));
   const fastAt = Date.now();
@@ -170,7 +167,7 @@ async function overload(khalti, store, normalRps, pinned) {
   // Let the last in-flight verifications settle before auditing the ledger against Khalti's record.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const { completed } = await ask(khalti.child, { completed: true });
-  const prefix = `bench_${process.pid}ovl${store}${pinned ? 'pin' : ''}_`;
+  const prefix = `bench_${runId}_`;
   const mine = completed.filter((token) => token.startsWith(prefix));
   // Stats first: the audit reads thousands of records in one go, which is not the flood's loop delay.
   const stats = await ask(target.child, { stats: true });
@@ -392,7 +389,6 @@ function report({ summary, overloadGroups, growthResult, started }) {
       '## Overload and a slow Khalti',
       '',
       `${OVERLOAD.connections} connections (arriving over ${OVERLOAD.rampMs} ms, from a load generator in its own process) against khalti-express (maxInFlight 256, timeoutMs 10000; warmed first by 1 s of normal traffic) while the sandbox answers after ${OVERLOAD.slowMs} ms for ${OVERLOAD.seconds} s, then at full speed for ${OVERLOAD.recoverSeconds} s; once with each store. Each user has its own kept-alive connection and honours Retry-After; the health route is polled every 100 ms from the driver. The first column is the floor, measured in the same run under the same flood: an Express route that answers every request with the same 503 (a fixed Retry-After of 1 s) and does nothing else. On these 2-core machines the load generator, the sandbox and the server share the CPU, so latencies under the flood are the machine's as much as the server's: read them against the floor. Both the unpinned and the pinned floods are reported; each is judged against the floor measured with the same pinning.`,
-      '',
     );
     for (const group of overloadGroups) {
       lines.push('');

@@ -4,14 +4,16 @@ import path from 'node:path';
 import { PG_URL } from '../helpers/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+interface GrowthRow {
+  store: string;
+  records: number;
+  p50: number;
+  p99: number;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const growth = require(path.join(ROOT, 'bench', 'growth.js')) as {
-  sqliteGrowth(samples: number, sizes: number[]): Promise<Array<{ store: string; records: number; p50: number; p99: number }>>;
-  postgresGrowth(
-    samples: number,
-    sizes: number[],
-    url: string,
-  ): Promise<Array<{ store: string; records: number; p50: number; p99: number }>>;
+  sqliteGrowth(samples: number, sizes: number[]): Promise<GrowthRow[]>;
+  postgresGrowth(samples: number, sizes: number[], url: string): Promise<GrowthRow[]>;
 };
 
 describe('the bench growth fill', () => {
