@@ -9,7 +9,7 @@ import type { LedgerStore } from '../../lib';
 import { PostgresStore } from '../../lib/stores/postgres';
 import { RedisStore } from '../../lib/stores/redis';
 import { SqliteStore } from '../../lib/stores/sqlite';
-import { PG_URL, REDIS_URL, uniqueName } from './services';
+import { dropPostgresLedger, PG_URL, REDIS_URL, uniqueName } from './services';
 
 /** `[name, makeStore]` for SQLite, PostgreSQL and Redis; registers an afterAll that cleans up. */
 export function realStores(label: string): Array<[string, () => LedgerStore]> {
@@ -19,9 +19,7 @@ export function realStores(label: string): Array<[string, () => LedgerStore]> {
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query(`DROP FUNCTION IF EXISTS ${table}_claim`);
-    await admin.query(`DROP FUNCTION IF EXISTS ${table}_claim_many`);
+    await dropPostgresLedger(admin, table);
     await admin.end();
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);

@@ -3,7 +3,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { MYSQL_URL, PG_URL, REDIS_URL, uniqueName, unavailable } from './services';
+import { dropPostgresLedger, MYSQL_URL, PG_URL, REDIS_URL, uniqueName, unavailable } from './services';
 
 export type SharedKind = 'postgres' | 'mysql' | 'redis';
 
@@ -44,9 +44,7 @@ export async function sharedLedger(kind: SharedKind, label: string): Promise<Sha
         query: async (sql) => (await admin.query(sql)).rows as Array<Record<string, unknown>>,
         redis: undefined,
         drop: async () => {
-          await admin.query(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
-          await admin.query(`DROP FUNCTION IF EXISTS ${name}_claim`).catch(() => undefined);
-          await admin.query(`DROP FUNCTION IF EXISTS ${name}_claim_many`).catch(() => undefined);
+          await dropPostgresLedger(admin, name).catch(() => undefined);
           await admin.end();
         },
       };

@@ -1,8 +1,8 @@
 // PostgresStore runs the store conformance suite unchanged against a real PostgreSQL server.
 import pg from 'pg';
 import { runStoreConformance } from '../../lib';
-import { postgresSchema, PostgresStore } from '../../lib/stores/postgres';
-import { PG_URL, uniqueName, unavailable } from '../helpers/services';
+import { postgresFunctionNames, postgresSchema, PostgresStore } from '../../lib/stores/postgres';
+import { dropPostgresLedger, PG_URL, uniqueName, unavailable } from '../helpers/services';
 
 const table = uniqueName('khx_conf');
 let admin: pg.Pool;
@@ -21,9 +21,7 @@ afterAll(async () => {
     `khx_%_${process.pid}_%`,
   ]);
   for (const { tablename } of tables.rows) {
-    await admin.query(`DROP TABLE IF EXISTS ${tablename}`);
-    await admin.query(`DROP FUNCTION IF EXISTS ${tablename}_claim`);
-    await admin.query(`DROP FUNCTION IF EXISTS ${tablename}_claim_many`);
+    await dropPostgresLedger(admin, tablename);
   }
   await admin.end();
 });
@@ -84,8 +82,7 @@ describe('PostgresStore', () => {
       await store.close();
       // The claim function returns declared columns, not the table's row type: nothing depends on the table.
       await pool.query(`DROP TABLE ${fresh}`);
-      await pool.query(`DROP FUNCTION ${fresh}_claim`);
-      await pool.query(`DROP FUNCTION ${fresh}_claim_many`);
+      for (const name of postgresFunctionNames(fresh)) await pool.query(`DROP FUNCTION ${name}`);
       await pool.end();
     }
   });
@@ -146,6 +143,58 @@ describe('PostgresStore', () => {
       spy.mockRestore();
     } finally {
       await store.close();
+    }
+  });
+
+  it('reaches rows only through the primary key and the order index, however the table grows from empty', async () => {
+    // PostgreSQL keeps each connection's plan of a function's statement or a prepared statement. Planned
+    // while the table was new (no statistics), an OR of token and order, or a join of the batch against the
+    // table, scanned the whole table or a partial state index, dead entries included: each payment then
+    // cost more than the last. 2,000 payments in waves of 50 from an empty table must not touch them.
+    const fresh = uniqueName('khx_plans');
+    // Counters as PostgreSQL reports them once the backends that ran the statements have exited.
+    const counters = async (atLeast: number) => {
+      for (let tries = 0; ; tries += 1) {
+        const { rows } = await admin.query<{ name: string; seq: string; idx: string }>(
+          `SELECT 'table' AS name, seq_scan AS seq, idx_scan AS idx FROM pg_stat_user_tables WHERE relname = $1
+           UNION ALL SELECT substr(indexrelname, length($1) + 2), 0, idx_scan FROM pg_stat_user_indexes WHERE relname = $1`,
+          [fresh],
+        );
+        const byName = Object.fromEntries(rows.map((row) => [row.name, { seq: Number(row.seq), idx: Number(row.idx) }]));
+        if ((byName.table?.idx ?? 0) >= atLeast || tries === 50) return byName;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    // The schema first, by an instance of its own (building the indexes reads the table once each).
+    const migrating = new PostgresStore({ connectionString: PG_URL, table: fresh });
+    await migrating.migrate();
+    await migrating.close();
+    const before = await counters(0);
+    const store = new PostgresStore({ connectionString: PG_URL, table: fresh });
+    try {
+      for (let wave = 0; wave < 40; wave += 1) {
+        const tokens = Array.from({ length: 50 }, (_, i) => `w${wave}-${i}`);
+        const claims = await Promise.all(
+          tokens.map((token) => store.claim({ token, orderId: `o-${token}`, amount: 1000, owner: 'a', now: wave, leaseMs: 60_000 })),
+        );
+        expect(claims.every((claim) => claim.status === 'claimed')).toBe(true);
+        const verified = await Promise.all(
+          tokens.map((token) => store.markVerified(token, 'a', { transactionId: token, khalti: {}, now: wave })),
+        );
+        expect(verified.every((answer) => answer === 'verified')).toBe(true);
+        const fulfilled = await Promise.all(tokens.map((token) => store.markFulfilled(token, 'a', { ok: true }, wave)));
+        expect(fulfilled.every(Boolean)).toBe(true);
+      }
+    } finally {
+      await store.close(); // the pool's backends exit and report their counters
+    }
+    const after = await counters(4_000);
+    const delta = (name: string, kind: 'seq' | 'idx') => after[name]![kind] - (before[name]?.[kind] ?? 0);
+    expect(delta('pkey', 'idx')).toBeGreaterThanOrEqual(4_000); // the claim's lookup and each transition
+    expect(delta('order', 'idx')).toBeGreaterThanOrEqual(2_000); // the claim's order lookup
+    expect(delta('table', 'seq')).toBe(0);
+    for (const index of ['stale', 'state_listing', 'listing', 'paid_order', 'owed', 'pending_refund']) {
+      expect([index, delta(index, 'idx')]).toEqual([index, 0]);
     }
   });
 

@@ -10,16 +10,16 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { batchedFulfil, batchedVerify, Batcher, column } from './sql/postgres-batch';
+import { Batcher, column } from './sql/postgres-batch';
 import { named, PostgresClaims, type Prepared } from './sql/postgres-claims';
 import { POSTGRES } from './sql/postgres-dialect';
 import type * as refunds from './sql/refunds';
-import { postgresSchema, TABLE_NAME } from './sql/postgres-schema';
+import { fulfilManyFunctionName, postgresFunctionNames, postgresSchema, TABLE_NAME, verifyManyFunctionName } from './sql/postgres-schema';
 import { fromRow, jsonText, type PaymentRow } from './sql/rows';
 import { SqlLedger } from './sql/sql-ledger';
 import { bind, ledgerStatements, type LedgerStatements, type StatementName } from './sql/statements';
 
-export { postgresSchema };
+export { postgresFunctionNames, postgresSchema };
 
 export interface PostgresStoreOptions {
   /** A pg Pool to use (the store never ends it). Give this or `connectionString`. */
@@ -78,30 +78,29 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
     // An idle client that loses its connection (a database restart) must not crash the process.
     if (this.#ownsPool) this.#pool.on('error', () => undefined);
     this.#claims = new PostgresClaims(this.#pool, this.table, this.#sql, (name, values, client) => this.#run(name, values, client));
-    /** Which of `inputs` a batched UPDATE changed (it returns `token, owner` of each row it changed). */
-    const changed = async (statement: Prepared, inputs: ReadonlyArray<{ token: string; owner: string }>, values: unknown[]) => {
-      const rows = (await this.#pool.query<{ token: string; owner: string }>({ ...statement, values })).rows;
-      const matched = new Set(rows.map((row) => `${row.token}\u0000${row.owner}`));
-      return inputs.map((input) => matched.has(`${input.token}\u0000${input.owner}`));
+    /** Which of `inputs` a batched transition changed (its function answers their 1-based indexes). */
+    const changed = async (statement: Prepared, inputs: readonly unknown[], values: unknown[]) => {
+      const rows = (await this.#pool.query<{ i: number }>({ ...statement, values })).rows;
+      const matched = new Set(rows.map((row) => row.i));
+      return inputs.map((_, i) => matched.has(i + 1));
     };
-    const verifyMany = named(batchedVerify(this.table));
-    this.#verifies = new Batcher<VerifyValues, boolean>(
-      (inputs) =>
-        changed(verifyMany, inputs, [
-          column(inputs, 'token'),
-          column(inputs, 'owner'),
-          column(inputs, 'transactionId'),
-          column(inputs, 'khalti'),
-          column(inputs, 'now'),
-        ]),
-      async (values) => (await this.#run('verify', { ...values })).rowCount === 1,
+    // A call alone (or one of a refused batch, re-run alone) goes through the same function.
+    const verifyMany = named(
+      `SELECT i FROM ${verifyManyFunctionName(this.table)}($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS i`,
     );
-    const fulfilMany = named(batchedFulfil(this.table));
-    this.#fulfils = new Batcher<FulfilValues, boolean>(
-      (inputs) =>
-        changed(fulfilMany, inputs, [column(inputs, 'token'), column(inputs, 'owner'), column(inputs, 'response'), column(inputs, 'now')]),
-      async (values) => (await this.#run('fulfil', { ...values })).rowCount === 1,
-    );
+    const verify = (inputs: readonly VerifyValues[]) =>
+      changed(verifyMany, inputs, [
+        column(inputs, 'token'),
+        column(inputs, 'owner'),
+        column(inputs, 'transactionId'),
+        column(inputs, 'khalti'),
+        column(inputs, 'now'),
+      ]);
+    this.#verifies = new Batcher(verify, async (values) => (await verify([values]))[0]!);
+    const fulfilMany = named(`SELECT i FROM ${fulfilManyFunctionName(this.table)}($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i`);
+    const fulfil = (inputs: readonly FulfilValues[]) =>
+      changed(fulfilMany, inputs, [column(inputs, 'token'), column(inputs, 'owner'), column(inputs, 'response'), column(inputs, 'now')]);
+    this.#fulfils = new Batcher(fulfil, async (values) => (await fulfil([values]))[0]!);
   }
 
   /**
