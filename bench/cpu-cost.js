@@ -119,7 +119,9 @@ async function main() {
   const r = (us) => Math.round(us);
   console.log(`CPU per verification, µs (${args.connections} connections, ${args.duration} s × ${args.runs} runs, medians)`);
   console.log('');
-  console.log('| target | req/s | server | sandbox | load generator | database | total | total × baseline | predicted throughput × baseline |');
+  console.log(
+    '| target | req/s | server | sandbox | load generator | database | total | total × baseline | predicted throughput × baseline |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     console.log(
