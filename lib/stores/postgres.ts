@@ -10,7 +10,8 @@ import type {
   PaymentRecord,
   VerifiedInput,
 } from '../ledger/store';
-import { Batcher, column } from './sql/postgres-batch';
+import { Batcher } from './sql/batcher';
+import { column } from './sql/postgres-batch';
 import { named, PostgresClaims, type Prepared } from './sql/postgres-claims';
 import { POSTGRES } from './sql/postgres-dialect';
 import type * as refunds from './sql/refunds';

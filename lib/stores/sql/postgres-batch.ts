@@ -1,66 +1,7 @@
-// PostgresStore's group commit: the claims and the hot transitions (verified, fulfilled) that requests
-// make in the same event-loop turn go to PostgreSQL as one statement over arrays (one round trip, one
-// commit), each caller given its own answer. A batch that fails as a whole (the unique index refusing
-// one of its rows, a deadlock between two batches, the server gone) is re-run one call at a time, so
-// each caller gets its own answer or its own error; nothing resolves before its batch has committed.
+// PostgresStore's batched statements (batcher.ts groups the calls): functions over arrays, created with
+// the schema, one round trip and one commit for many claims or transitions.
 
 import { COLUMNS, INTEGER_COLUMNS } from './rows';
-
-/** The most calls one statement carries. */
-const MAX_BATCH = 200;
-
-interface Waiter<In, Out> {
-  input: In;
-  resolve(output: Out): void;
-  reject(error: unknown): void;
-}
-
-export class Batcher<In, Out> {
-  #waiting: Array<Waiter<In, Out>> = [];
-  #scheduled = false;
-
-  constructor(
-    /** Several calls in one statement: their answers, in order. */
-    private readonly many: (inputs: readonly In[]) => Promise<Out[]>,
-    /** One call alone, the way it runs without batching. */
-    private readonly one: (input: In) => Promise<Out>,
-  ) {}
-
-  run(input: In): Promise<Out> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ input, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    while (this.#waiting.length > 0) void this.#send(this.#waiting.splice(0, MAX_BATCH));
-  }
-
-  async #send(batch: Array<Waiter<In, Out>>): Promise<void> {
-    if (batch.length === 1) return this.#alone(batch[0]!);
-    let outputs: Out[];
-    try {
-      outputs = await this.many(batch.map((waiter) => waiter.input));
-    } catch {
-      await Promise.all(batch.map((waiter) => this.#alone(waiter)));
-      return;
-    }
-    batch.forEach((waiter, i) => waiter.resolve(outputs[i]!));
-  }
-
-  async #alone(waiter: Waiter<In, Out>): Promise<void> {
-    try {
-      waiter.resolve(await this.one(waiter.input));
-    } catch (error) {
-      waiter.reject(error);
-    }
-  }
-}
 
 /** The arrays of `key` over `inputs`: one statement parameter. */
 export const column = <T, K extends keyof T>(inputs: readonly T[], key: K): Array<T[K]> => inputs.map((input) => input[key]);
