@@ -68,7 +68,7 @@ describe('Batcher', () => {
   });
 
   it('sends a lone call the way it runs unbatched', async () => {
-    const many = jest.fn(async (inputs: readonly number[]) => inputs);
+    const many = jest.fn(async (inputs: readonly number[]) => [...inputs]);
     const batcher = new Batcher(many, async (n: number) => n + 1);
     expect(await batcher.run(41)).toBe(42);
     expect(many).not.toHaveBeenCalled();

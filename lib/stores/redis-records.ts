@@ -27,7 +27,7 @@ export interface Scripted {
 
 export const SCRIPTS: Array<[keyof Scripted, number, string]> = [
   ['khxClaim', 3, scripts.CLAIM],
-  ['khxMarkVerified', 4, scripts.MARK_VERIFIED],
+  ['khxMarkVerified', 3, scripts.MARK_VERIFIED],
   ['khxMarkFulfilled', 2, scripts.MARK_FULFILLED],
   ['khxMarkUnfulfillable', 3, scripts.MARK_UNFULFILLABLE],
   ['khxMarkDeclined', 2, scripts.MARK_DECLINED],

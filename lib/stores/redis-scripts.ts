@@ -5,7 +5,8 @@ import { HELPERS } from './redis-lua';
 /**
  * KEYS: record, order set, active set. ARGV: token, orderId, amount, owner, now, leaseUntil, prefix,
  * evenIfOrderPaid ('1' or '').
- * Returns { status, 'takeover' | 'insert' | '', the record it concerns as HGETALL's flat list }.
+ * Returns { status, 'takeover' | 'insert' | '', the record it concerns as HGETALL's flat list } — for an
+ * insert the list is empty: the new record is exactly what the caller asked for.
  */
 export const CLAIM = `${HELPERS}
 local tkey, okey, akey = KEYS[1], KEYS[2], KEYS[3]
@@ -37,14 +38,19 @@ redis.call('SADD', okey, token)
 redis.call('ZADD', akey, ARGV[5], token)
 redis.call('ZADD', prefix .. 'all', ARGV[5], token)
 enter(prefix, token, 'claimed', ARGV[5], tonumber(ARGV[3]), 0)
-return answer('claimed', tkey, 'insert')
+return { 'claimed', 'insert', {} }
 `;
 
-/** KEYS: record, order set, active set, owed set. ARGV: token, owner, transactionId, khalti JSON, now, prefix. */
+/**
+ * KEYS: record, active set, owed set. ARGV: token, owner, transactionId, khalti JSON, now, prefix. The
+ * order's set is found from the record (like the other tokens' records below), so the caller need not
+ * read the record first.
+ */
 export const MARK_VERIFIED = `${HELPERS}
-local tkey, okey, akey = KEYS[1], KEYS[2], KEYS[3]
+local tkey, akey = KEYS[1], KEYS[2]
 local token, owner, prefix = ARGV[1], ARGV[2], ARGV[6]
 if not owned(tkey, owner, 'claimed') then return 'not_owner' end
+local okey = prefix .. 'o:' .. hget(tkey, 'orderId')
 redis.call('HSET', tkey, 'transactionId', ARGV[3], 'khalti', ARGV[4], 'updatedAt', ARGV[5])
 for _, other in ipairs(redis.call('SMEMBERS', okey)) do
   if other ~= token then
@@ -53,7 +59,7 @@ for _, other in ipairs(redis.call('SMEMBERS', okey)) do
       redis.call('HSET', tkey, 'state', 'unfulfillable', 'failureCode', 'order_already_paid', 'owner', '', 'leaseUntil', '0')
       moved(tkey, 'claimed')
       redis.call('ZREM', akey, token)
-      if ARGV[3] ~= '' then redis.call('ZADD', KEYS[4], hget(tkey, 'createdAt'), token) end
+      if ARGV[3] ~= '' then redis.call('ZADD', KEYS[3], hget(tkey, 'createdAt'), token) end
       return 'order_conflict'
     end
   end

@@ -1,7 +1,7 @@
 // RedisStore: the ledger in Redis (ioredis); every claim and transition is one Lua script.
 
 import { Redis } from 'ioredis';
-import { settledRefund } from '../ledger/rules';
+import { newClaim, settledRefund } from '../ledger/rules';
 import type {
   BeginRefundInput,
   BeginRefundResult,
@@ -92,17 +92,15 @@ export class RedisStore implements LedgerStore {
       this.prefix,
       input.evenIfOrderPaid ? '1' : '',
     );
+    if (how === 'insert') return { status: 'claimed', record: newClaim(input), takenOver: false };
     const record = fromHash(Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]])));
     if (!record) throw new Error('RedisStore: claim answered without a record');
     return status === 'claimed' ? { status, record, takenOver: how === 'takeover' } : { status, record };
   }
 
   async markVerified(token: string, owner: string, input: VerifiedInput): Promise<MarkVerifiedResult> {
-    const record = await this.get(token);
-    if (!record) return 'not_owner';
     return this.#redis.khxMarkVerified(
       this.#key(token),
-      this.#orderKey(record.orderId),
       this.#active,
       this.#owed,
       token,
