@@ -75,7 +75,9 @@ export class PostgresStore extends SqlLedger implements LedgerStore {
       string
     >;
     this.#ownsPool = !options.pool;
-    this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10 });
+    // Idle connections are kept a minute (pg's default is 10 s): a new one pays a connection and the
+    // first call of each function and prepared statement, which the first payments after a lull would wait for.
+    this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 10, idleTimeoutMillis: 60_000 });
     // An idle client that loses its connection (a database restart) must not crash the process.
     if (this.#ownsPool) this.#pool.on('error', () => undefined);
     this.#claims = new PostgresClaims(this.#pool, this.table, this.#sql, (name, values, client) => this.#run(name, values, client));
