@@ -7,7 +7,7 @@
 const { readFileSync, readdirSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { start, stop } = require('./processes');
+const { ask, start, stop } = require('./processes');
 const { median } = require('./stats');
 
 const { values: args } = parseArgs({
@@ -112,6 +112,7 @@ async function main() {
     if (target.env && !process.env[target.env]) continue;
     Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey]));
     rows.push({ name: target.name, ...(await costOf(target, khalti)) });
+    if (target.args[0] === 'verifier') await ask(target.child, { drop: true });
     await stop(target.child);
   }
   await stop(khalti.child);

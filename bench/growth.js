@@ -52,7 +52,7 @@ async function sqliteGrowth(samples, sizes) {
 }
 
 async function postgresGrowth(samples, sizes, url) {
-  const { PostgresStore } = require('khalti-express/stores/postgres');
+  const { PostgresStore, postgresFunctionNames } = require('khalti-express/stores/postgres');
   const pg = require('pg');
   const table = `khx_growth_${process.pid}`;
   const store = new PostgresStore({ connectionString: url, table });
@@ -74,6 +74,7 @@ async function postgresGrowth(samples, sizes, url) {
     }
   } finally {
     await admin.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const name of postgresFunctionNames(table)) await admin.query(`DROP FUNCTION IF EXISTS ${name}`);
     await admin.end();
     await store.close();
   }

@@ -4,7 +4,7 @@ const path = require('node:path');
 const os = require('node:os');
 const fs = require('node:fs');
 const dist = path.resolve(__dirname, '..', 'dist');
-const { PostgresStore } = require(path.join(dist, 'stores', 'postgres.js'));
+const { PostgresStore, postgresFunctionNames } = require(path.join(dist, 'stores', 'postgres.js'));
 const { SqliteStore } = require(path.join(dist, 'stores', 'sqlite.js'));
 const Database = require('better-sqlite3');
 const { Redis } = require('ioredis');
@@ -49,6 +49,7 @@ const pg = require('pg');
   const plan2 = await admin.query(`EXPLAIN ANALYZE SELECT count(*) FROM ${table} WHERE state = 'unfulfillable'`);
   console.log(plan2.rows.map((r) => r['QUERY PLAN']).join('\n'));
   await admin.query(`DROP TABLE ${table}`);
+  for (const name of postgresFunctionNames(table)) await admin.query(`DROP FUNCTION IF EXISTS ${name}`);
   await store.close();
   await admin.end();
 

@@ -13,6 +13,7 @@ const { start, ask, stop } = require('./processes');
 const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
+const { goalsTable, secondsOverFloor, FLOOR_FACTOR } = require('./goals');
 
 const { values: args } = parseArgs({
   options: {
@@ -45,8 +46,6 @@ const CAN_PIN = os.cpus().length >= 2 && spawnSync('taskset', ['-p', String(proc
 function pin(pid, cpus) {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
-/** The 503 p99 each second may be at most this many times the floor's (same pinning). */
-const FLOOR_FACTOR = 1.5;
 let prefixes = 0;
 
 /** One autocannon run, every request a fresh token for its own order. */
@@ -111,6 +110,7 @@ async function throughput(khalti) {
     const stats = await ask(target.child, { stats: true });
     target.maxRss = stats.maxRss;
     target.duplicates = stats.duplicates;
+    if (target.args[0] === 'verifier') await ask(target.child, { drop: true });
     await stop(target.child);
   }
   const summary = running.map((target) => ({
@@ -122,11 +122,19 @@ async function throughput(khalti) {
     maxRss: target.maxRss,
     duplicates: target.duplicates,
   }));
-  const baseline = summary[0];
-  for (const row of summary) {
-    row.rpsRatio = row.rps / baseline.rps;
-    row.p99Ratio = row.p99 / baseline.p99;
-  }
+  // Ratios are paired: each run's figure against the baseline's in the same round (measured seconds
+  // apart), then the median of those. Slow drifts of a shared machine cancel in each pair.
+  const base = running[0].samples;
+  running.forEach((target, i) => {
+    const row = summary[i];
+    row.rpsRatios = target.samples.map((s, run) => s.rps / base[run].rps);
+    row.p99Ratios = target.samples.map((s, run) => s.p99 / base[run].p99);
+    row.rpsRatio = median(row.rpsRatios);
+    row.p99Ratio = median(row.p99Ratios);
+    log(
+      `${row.name}: × baseline per run ${row.rpsRatios.map((r) => round(r, 2)).join(' ')}; p99 × ${row.p99Ratios.map((r) => round(r, 2)).join(' ')}`,
+    );
+  });
   return summary;
 }
 
@@ -266,25 +274,29 @@ async function growth() {
   return { rows, memory };
 }
 
+/** `[min–max]` of a target's per-run ratios. */
+const spread = (ratios) => `[${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}]`;
+
 function report({ summary, overloadGroups, growthResult, started }) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '# khalti-express benchmark results',
     '',
     `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,
+    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; a ratio is the median of each run's ratio to the baseline's run in the same round (its range in brackets); every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,
     '',
     '## Throughput',
     '',
-    '| target | req/s | × baseline | p50 ms | p99 ms | p99 × baseline | errors | peak RSS MB |',
+    '| target | req/s | × baseline [range] | p50 ms | p99 ms | p99 × baseline [range] | errors | peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...summary.map(
       (r) =>
-        `| ${r.name} | ${round(r.rps, 0)} | ${round(r.rpsRatio, 2)} | ${round(r.p50)} | ${round(r.p99)} | ${round(r.p99Ratio, 2)} | ${r.errors} | ${mb(r.maxRss)} |`,
+        `| ${r.name} | ${round(r.rps, 0)} | ${round(r.rpsRatio, 2)} ${spread(r.rpsRatios)} | ${round(r.p50)} | ${round(r.p99)} | ${round(r.p99Ratio, 2)} ${spread(r.p99Ratios)} | ${r.errors} | ${mb(r.maxRss)} |`,
     ),
     '',
     `Fulfilled twice: ${summary.reduce((sum, r) => sum + (r.duplicates ?? 0), 0)} tokens.`,
   ];
+  if (!SMOKE) lines.splice(5, 0, '## Goals', '', ...goalsTable(summary, overloadGroups), '');
   const overloadTable = (overloadResults, pinned) => {
     // One column per store; `cell(o)` renders a check for one run.
     const floorRow = overloadResults.find((o) => o.floor) ?? overloadResults[0];
@@ -331,9 +343,7 @@ function report({ summary, overloadGroups, growthResult, started }) {
         `every second within ${FLOOR_FACTOR}× the floor`,
         (o) => {
           if (o.floor) return '—';
-          const over = o.refusedP99BySecond
-            .map((ms, i) => ({ second: i + 1, ratio: ms / floorRow.refusedP99BySecond[i] }))
-            .filter(({ ratio }) => Number.isFinite(ratio) && ratio > FLOOR_FACTOR);
+          const over = secondsOverFloor(o, floorRow);
           return over.length === 0 ? 'yes' : `no: second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`;
         },
         'yes',

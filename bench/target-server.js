@@ -2,7 +2,7 @@
 // IPC: { stats: true } → peak RSS, tokens fulfilled twice, loop delay, CPU, refusal timings; { audit: tokens, prefix } → which of them the ledger lacks.
 const express = require('express');
 const axios = require('axios');
-const { mkdtempSync } = require('node:fs');
+const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 
@@ -17,6 +17,7 @@ const app = express();
 app.get('/health', (_req, res) => res.json({ ok: true }));
 const fulfilments = new Map();
 let store = null;
+let sqliteDir = null;
 
 function makeStore() {
   const id = `khx_bench_${process.pid}`;
@@ -25,8 +26,9 @@ function makeStore() {
       return new (require('khalti-express').MemoryStore)({ maxRecords: 5_000_000 });
     case 'sqlite':
     case 'sqlite-normal':
+      sqliteDir = mkdtempSync(path.join(tmpdir(), 'khx-bench-'));
       return new (require('khalti-express/stores/sqlite').SqliteStore)({
-        filename: path.join(mkdtempSync(path.join(tmpdir(), 'khx-bench-')), 'ledger.db'),
+        filename: path.join(sqliteDir, 'ledger.db'),
         synchronous: storeName === 'sqlite' ? 'full' : 'normal',
       });
     case 'postgres':
@@ -37,6 +39,31 @@ function makeStore() {
       return new (require('khalti-express/stores/redis').RedisStore)({ url: process.env.KHX_REDIS_URL, prefix: `${id}:` });
     default:
       throw new Error(`unknown store ${storeName}`);
+  }
+}
+
+/** Drop what makeStore() created in a shared server (PostgreSQL's table and functions, MySQL's table, Redis keys). */
+async function dropLedger() {
+  const id = `khx_bench_${process.pid}`;
+  if (storeName === 'postgres') {
+    const pg = require('pg');
+    const { postgresFunctionNames } = require('khalti-express/stores/postgres');
+    const pool = new pg.Pool({ connectionString: process.env.KHX_PG_URL, max: 1 });
+    await pool.query(`DROP TABLE IF EXISTS ${id}`);
+    for (const name of postgresFunctionNames(id)) await pool.query(`DROP FUNCTION IF EXISTS ${name}`);
+    await pool.end();
+  } else if (storeName === 'mysql') {
+    const mysql = require('mysql2/promise');
+    const pool = mysql.createPool({ uri: process.env.KHX_MYSQL_URL, connectionLimit: 1 });
+    await pool.query(`DROP TABLE IF EXISTS ${id}`);
+    await pool.end();
+  } else if (sqliteDir) {
+    rmSync(sqliteDir, { recursive: true, force: true });
+  } else if (storeName === 'redis') {
+    const { Redis } = require('ioredis');
+    const redis = new Redis(process.env.KHX_REDIS_URL);
+    for await (const keys of redis.scanStream({ match: `${id}:*`, count: 1000 })) if (keys.length > 0) await redis.unlink(...keys);
+    await redis.quit();
   }
 }
 
@@ -103,6 +130,11 @@ process.on('message', async (message) => {
       refusalMs,
       cpuShare: (cpu.user + cpu.system) / 1000 / (Date.now() - startedAt),
     });
+  } else if (message.drop) {
+    // The bench's own table or keys, removed once the target is measured.
+    await store?.close();
+    await dropLedger();
+    process.send({ dropped: true });
   } else if (message.audit) {
     // { audit: tokens Khalti completed, prefix }: only the tokens of that run (not a warm-up's) count.
     const missing = [];

@@ -1,0 +1,62 @@
+// The goals of issue 17, judged on one run's figures: a table of goal, figure and met, for results.md.
+const { round, mb } = require('./stats');
+
+/** The 503 p99 of each second may be at most this many times the floor's (same pinning). */
+const FLOOR_FACTOR = 1.5;
+
+const yes = (ok) => (ok ? 'yes' : '**no**');
+
+/** Seconds of a flood whose 503 p99 exceeds FLOOR_FACTOR × the floor's in that second. */
+function secondsOverFloor(run, floor) {
+  return run.refusedP99BySecond
+    .map((ms, i) => ({ second: i + 1, ratio: ms / floor.refusedP99BySecond[i] }))
+    .filter(({ ratio }) => Number.isFinite(ratio) && ratio > FLOOR_FACTOR);
+}
+
+/** Markdown lines: every goal with the figure measured in this run and whether it was met. */
+function goalsTable(summary, overloadGroups) {
+  const rows = [];
+  const row = (goal, figure, ok) => rows.push(`| ${goal} | ${figure} | ${ok === null ? '—' : yes(ok)} |`);
+  const find = (name) => summary.find((r) => r.name === `khalti-express + ${name}`);
+  const throughput = (name, label, minRatio, maxP99) => {
+    const r = find(name);
+    if (!r) return row(`${label}: ≥ ${minRatio}× the baseline's throughput`, 'not run', null);
+    row(`${label}: ≥ ${minRatio}× the baseline's throughput`, `${round(r.rpsRatio, 2)}×`, r.rpsRatio >= minRatio);
+    if (maxP99 !== undefined) row(`${label}: p99 ≤ ${maxP99}× the baseline's`, `${round(r.p99Ratio, 2)}×`, r.p99Ratio <= maxP99);
+  };
+  throughput('PostgresStore', 'PostgresStore', 0.8, 1.5);
+  throughput('RedisStore', 'RedisStore', 0.95);
+  throughput('SqliteStore', "SqliteStore (synchronous: 'full')", 0.95);
+  for (const { pinned, results } of overloadGroups) {
+    const floor = results.find((o) => o.floor);
+    const how = pinned ? 'pinned' : 'unpinned';
+    for (const run of results.filter((o) => !o.floor)) {
+      const at = `${run.storeName}, ${how}`;
+      const over = secondsOverFloor(run, floor);
+      row(
+        `${at}: every second's 503 p99 ≤ ${FLOOR_FACTOR}× the floor's`,
+        over.length === 0
+          ? `worst ${round(Math.max(...run.refusedP99BySecond.map((ms, i) => ms / floor.refusedP99BySecond[i]).filter(Number.isFinite)), 2)}×`
+          : `second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`,
+        over.length === 0,
+      );
+      row(`${at}: 503 p99 once all users arrived < 50 ms`, `${round(run.refusedP99)} ms`, run.refusedP99 < 50);
+      row(`${at}: peak RSS < 250 MB`, `${mb(run.maxRss)} MB`, run.maxRss < 250 * 1024 * 1024);
+      row(`${at}: health route always answered`, `${run.healthFailed} of ${run.healthChecks} failed`, run.healthFailed === 0);
+      row(
+        `${at}: back to normal < 5 s after Khalti recovers`,
+        run.recoveredAfter === null ? 'not within the window' : `${run.recoveredAfter} s`,
+        run.recoveredAfter !== null && run.recoveredAfter < 5,
+      );
+      const exact = run.unrecorded === 0 && run.duplicates === 0 && run.notAtKhalti === 0 && run.otherErrors === 0;
+      row(
+        `${at}: ledger exact, no other errors`,
+        `${run.unrecorded} unrecorded, ${run.duplicates} twice, ${run.otherErrors} other errors`,
+        exact,
+      );
+    }
+  }
+  return ['| goal (issue 17) | this run | met |', '|---|---|---|', ...rows];
+}
+
+module.exports = { goalsTable, secondsOverFloor, FLOOR_FACTOR };
