@@ -111,6 +111,8 @@ if (kind === 'baseline') {
       store,
       logger: { warn: () => undefined, error: (line) => process.stderr.write(`${line}\n`) },
       expectedAmount: () => 1000,
+      // KHX_BENCH_MAX_IN_FLIGHT: another maxInFlight, to see what the admitted work costs a flood.
+      ...(process.env.KHX_BENCH_MAX_IN_FLIGHT ? { maxInFlight: Number(process.env.KHX_BENCH_MAX_IN_FLIGHT) } : {}),
       onVerified: (payment) => {
         fulfilments.set(payment.token, (fulfilments.get(payment.token) ?? 0) + 1);
       },
