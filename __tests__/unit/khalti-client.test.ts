@@ -1,4 +1,5 @@
 // KhaltiClient alone: exact requests, classified outcomes, bounded retries, no secret anywhere.
+import http from 'node:http';
 import { inspect } from 'node:util';
 import axios from 'axios';
 import nock from 'nock';
@@ -142,5 +143,31 @@ describe('KhaltiClient.status', () => {
     const started = Date.now();
     expect(await instance.status(TOKEN, 1000)).toMatchObject({ state: 'Complete' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe('KhaltiClient deadline', () => {
+  it('bounds the whole exchange, not just the idle time: an answer dripped byte by byte is cut at timeoutMs', async () => {
+    // A server on loopback that sends its headers at once, then one byte every 40 ms: never idle long
+    // enough for the socket's idle timeout, so only the call's own deadline can end it.
+    const timers: NodeJS.Timeout[] = [];
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      timers.push(setInterval(() => res.write(' '), 40));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const slow = new KhaltiClient({ secretKey: SECRET_KEY, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+      const started = Date.now();
+      expect(await slow.verify(TOKEN, 1000)).toEqual({ kind: 'unavailable', reason: 'timeout' });
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(2_000);
+    } finally {
+      timers.forEach(clearInterval);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
