@@ -99,11 +99,25 @@ async function throughput(khalti) {
     target.samples = [];
     await measure(target.url); // warm-up, discarded
   }
-  // Runs interleave the targets, so drift on a noisy machine hits them all alike.
+  // Each round runs every target once, each between two runs of the baseline (B T1 B T2 … B Tn B), and
+  // a target's run is compared with the mean of the baseline runs just before and after it: on a shared
+  // machine whose speed drifts within seconds, only runs that close together compare.
+  const [baseline, ...others] = running;
+  baseline.samples = [];
+  for (const target of others) target.pairs = [];
   for (let run = 1; run <= RUNS; run += 1) {
-    for (const target of running) {
+    log(`run ${run}/${RUNS}: ${baseline.name}`);
+    let before = await measure(baseline.url);
+    baseline.samples.push(before);
+    for (const target of others) {
       log(`run ${run}/${RUNS}: ${target.name}`);
-      target.samples.push(await measure(target.url));
+      const sample = await measure(target.url);
+      target.samples.push(sample);
+      log(`run ${run}/${RUNS}: ${baseline.name}`);
+      const after = await measure(baseline.url);
+      baseline.samples.push(after);
+      target.pairs.push({ rps: sample.rps / ((before.rps + after.rps) / 2), p99: sample.p99 / ((before.p99 + after.p99) / 2) });
+      before = after;
     }
   }
   for (const target of running) {
@@ -122,13 +136,10 @@ async function throughput(khalti) {
     maxRss: target.maxRss,
     duplicates: target.duplicates,
   }));
-  // Ratios are paired: each run's figure against the baseline's in the same round (measured seconds
-  // apart), then the median of those. Slow drifts of a shared machine cancel in each pair.
-  const base = running[0].samples;
   running.forEach((target, i) => {
     const row = summary[i];
-    row.rpsRatios = target.samples.map((s, run) => s.rps / base[run].rps);
-    row.p99Ratios = target.samples.map((s, run) => s.p99 / base[run].p99);
+    row.rpsRatios = target.pairs?.map((pair) => pair.rps) ?? [1];
+    row.p99Ratios = target.pairs?.map((pair) => pair.p99) ?? [1];
     row.rpsRatio = median(row.rpsRatios);
     row.p99Ratio = median(row.p99Ratios);
     log(
@@ -283,7 +294,7 @@ function report({ summary, overloadGroups, growthResult, started }) {
     '# khalti-express benchmark results',
     '',
     `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, medians reported; a ratio is the median of each run's ratio to the baseline's run in the same round (its range in brackets); every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,
+    `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, each run of a target between two runs of the baseline, medians reported; a ratio is the median over the rounds of the target's run against the mean of the baseline runs just before and after it (their range in brackets); every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,
     '',
     '## Throughput',
     '',
