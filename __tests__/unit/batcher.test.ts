@@ -48,6 +48,23 @@ describe('Batcher', () => {
     expect(await Promise.all(later)).toEqual([30, 40, 50]);
   });
 
+  it('keeps three statements out by default (PostgresStore: three kinds, at most 9 of a pool of 10)', async () => {
+    const { sent, many, releaseNext } = heldStatements();
+    const batcher = new Batcher(many, async (n: number) => n * 10);
+    const answers: Array<Promise<number>> = [];
+    for (const pair of [[1, 2], [3, 4], [5, 6], [7, 8]]) {
+      answers.push(...pair.map((n) => batcher.run(n)));
+      await turn();
+    }
+    expect(sent).toEqual([[1, 2], [3, 4], [5, 6]]);
+    releaseNext();
+    await turn();
+    await turn();
+    expect(sent).toEqual([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    for (let i = 0; i < 3; i += 1) releaseNext();
+    expect(await Promise.all(answers)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+  });
+
   it('re-runs a refused batch one call at a time: each caller gets its own answer or its own error', async () => {
     const alone: number[] = [];
     const batcher = new Batcher(

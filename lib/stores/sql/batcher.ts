@@ -1,6 +1,6 @@
 // Group commit for the SQL stores: the calls of one kind (claims, verified, fulfilled) go to the
 // database as one statement over arrays (one round trip, one commit), each caller given its own answer.
-// While `maxInFlight` statements of a kind are out, new calls wait and leave together with the next one,
+// While `maxInFlight` statements of a kind are out (three), new calls wait and leave together with the next one,
 // so under load a statement carries what arrived during the last round trip, and with no load a call
 // leaves on the next event-loop turn. A batch that fails as a whole (a unique index refusing one of its
 // rows, a deadlock between two batches, the server gone) is re-run one call at a time, so each caller
@@ -25,8 +25,12 @@ export class Batcher<In, Out> {
     private readonly many: (inputs: readonly In[]) => Promise<Out[]>,
     /** One call alone, the way it runs without batching. */
     private readonly one: (input: In) => Promise<Out>,
-    /** How many statements of this kind may be out at once. */
-    private readonly maxInFlight = 2,
+    /**
+     * How many statements of this kind may be out at once. Three: PostgresStore's three kinds then use at
+     * most 9 of its pool's 10 connections. Against 2 (bench, 50 connections, same run, 6 rounds each):
+     * 0.77× → 0.81× the baseline, p99 1.70× → 1.63×; 4 gave the same as 3, 8 less (smaller batches).
+     */
+    private readonly maxInFlight = 3,
   ) {}
 
   run(input: In): Promise<Out> {
