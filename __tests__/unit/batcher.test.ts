@@ -52,15 +52,29 @@ describe('Batcher', () => {
     const { sent, many, releaseNext } = heldStatements();
     const batcher = new Batcher(many, async (n: number) => n * 10);
     const answers: Array<Promise<number>> = [];
-    for (const pair of [[1, 2], [3, 4], [5, 6], [7, 8]]) {
+    for (const pair of [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]) {
       answers.push(...pair.map((n) => batcher.run(n)));
       await turn();
     }
-    expect(sent).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(sent).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     releaseNext();
     await turn();
     await turn();
-    expect(sent).toEqual([[1, 2], [3, 4], [5, 6], [7, 8]]);
+    expect(sent).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
     for (let i = 0; i < 3; i += 1) releaseNext();
     expect(await Promise.all(answers)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
   });
