@@ -21,7 +21,9 @@ function goalsTable(summary, overloadGroups) {
   const throughput = (name, label, minRatio, maxP99) => {
     const r = find(name);
     if (!r) return row(`${label}: ≥ ${minRatio}× the baseline's throughput`, 'not run', null);
-    row(`${label}: ≥ ${minRatio}× the baseline's throughput`, `${round(r.rpsRatio, 2)}×`, r.rpsRatio >= minRatio);
+    // Two decimals, or three where two would show the goal's own figure for a ratio just under it.
+    const shown = round(r.rpsRatio, 2) === minRatio && r.rpsRatio < minRatio ? round(r.rpsRatio, 3) : round(r.rpsRatio, 2);
+    row(`${label}: ≥ ${minRatio}× the baseline's throughput`, `${shown}×`, r.rpsRatio >= minRatio);
     if (maxP99 !== undefined) row(`${label}: p99 ≤ ${maxP99}× the baseline's`, `${round(r.p99Ratio, 2)}×`, r.p99Ratio <= maxP99);
   };
   throughput('PostgresStore', 'PostgresStore', 0.8, 1.5);
