@@ -6,12 +6,24 @@ const FLOOR_FACTOR = 1.5;
 
 const yes = (ok) => (ok ? 'yes' : '**no**');
 
+/** The floor every run of an overload group is judged against: its first flood, not the control. */
+const isFloor = (run) => run.floor && !run.control;
+
+/** Each second's 503 p99 of a flood × the floor's in that second (not finite where either sent none). */
+const ratiosToFloor = (run, floor) => run.refusedP99BySecond.map((ms, i) => ms / floor.refusedP99BySecond[i]);
+
 /** Seconds of a flood whose 503 p99 exceeds FLOOR_FACTOR × the floor's in that second. */
 function secondsOverFloor(run, floor) {
-  return run.refusedP99BySecond
-    .map((ms, i) => ({ second: i + 1, ratio: ms / floor.refusedP99BySecond[i] }))
+  return ratiosToFloor(run, floor)
+    .map((ratio, i) => ({ second: i + 1, ratio }))
     .filter(({ ratio }) => Number.isFinite(ratio) && ratio > FLOOR_FACTOR);
 }
+
+/** "second 1 (3.2×), 3 (1.7×)": the seconds secondsOverFloor() found. */
+const secondsText = (over) => `second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`;
+
+/** The highest of a flood's per-second ratios to the floor. */
+const worstRatio = (run, floor) => Math.max(...ratiosToFloor(run, floor).filter(Number.isFinite));
 
 /** Markdown lines: every goal with the figure measured in this run and whether it was met. */
 function goalsTable(summary, overloadGroups) {
@@ -30,16 +42,14 @@ function goalsTable(summary, overloadGroups) {
   throughput('RedisStore', 'RedisStore', 0.95);
   throughput('SqliteStore', "SqliteStore (synchronous: 'full')", 0.95);
   for (const { pinned, results } of overloadGroups) {
-    const floor = results.find((o) => o.floor && !o.control);
+    const floor = results.find(isFloor);
     const how = pinned ? 'pinned' : 'unpinned';
     for (const run of results.filter((o) => !o.floor)) {
       const at = `${run.storeName}, ${how}`;
       const over = secondsOverFloor(run, floor);
       row(
         `${at}: every second's 503 p99 ≤ ${FLOOR_FACTOR}× the floor's`,
-        over.length === 0
-          ? `worst ${round(Math.max(...run.refusedP99BySecond.map((ms, i) => ms / floor.refusedP99BySecond[i]).filter(Number.isFinite)), 2)}×`
-          : `second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`,
+        over.length === 0 ? `worst ${round(worstRatio(run, floor), 2)}×` : secondsText(over),
         over.length === 0,
       );
       row(`${at}: 503 p99 once all users arrived < 50 ms`, `${round(run.refusedP99)} ms`, run.refusedP99 < 50);
@@ -61,12 +71,11 @@ function goalsTable(summary, overloadGroups) {
     const control = results.find((o) => o.control);
     if (control) {
       const over = secondsOverFloor(control, floor);
-      const worst = Math.max(...control.refusedP99BySecond.map((ms, i) => ms / floor.refusedP99BySecond[i]).filter(Number.isFinite));
       row(
         `control, ${how}: the floor flooded again, each second's 503 p99 × its first flood's`,
         over.length === 0
-          ? `within ${FLOOR_FACTOR}× (worst ${round(worst, 2)}×)`
-          : `over ${FLOOR_FACTOR}× in second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`,
+          ? `within ${FLOOR_FACTOR}× (worst ${round(worstRatio(control, floor), 2)}×)`
+          : `over ${FLOOR_FACTOR}× in ${secondsText(over)}`,
         null,
       );
     }
@@ -74,4 +83,4 @@ function goalsTable(summary, overloadGroups) {
   return ['| goal (issue 17) | this run | met |', '|---|---|---|', ...rows];
 }
 
-module.exports = { goalsTable, secondsOverFloor, FLOOR_FACTOR };
+module.exports = { goalsTable, isFloor, ratiosToFloor, secondsOverFloor, secondsText, FLOOR_FACTOR };

@@ -13,7 +13,7 @@ const { start, ask, stop } = require('./processes');
 const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
-const { goalsTable, secondsOverFloor, FLOOR_FACTOR } = require('./goals');
+const { goalsTable, isFloor, ratiosToFloor, secondsOverFloor, secondsText, FLOOR_FACTOR } = require('./goals');
 
 const { values: args } = parseArgs({
   options: {
@@ -315,7 +315,7 @@ function report({ summary, overloadGroups, growthResult, started }) {
   if (!SMOKE) lines.splice(5, 0, '## Goals', '', ...goalsTable(summary, overloadGroups), '');
   const overloadTable = (overloadResults, pinned) => {
     // One column per store; `cell(o)` renders a check for one run.
-    const floorRow = overloadResults.find((o) => o.floor && !o.control) ?? overloadResults[0];
+    const floorRow = overloadResults.find(isFloor) ?? overloadResults[0];
     const row = (check, cell, target) => `| ${check} | ${overloadResults.map((o) => cell(o)).join(' | ')} | ${target} |`;
     lines.push(
       `#### ${pinned ? `Pinned (taskset): the server alone on CPU ${SERVER_CPU}; the load generator, the sandbox and the driver on CPU ${LOAD_CPU}` : 'Unpinned: every process wherever the scheduler puts it'}`,
@@ -350,17 +350,19 @@ function report({ summary, overloadGroups, growthResult, started }) {
       row(
         "each second's 503 p99 × the floor's in that second",
         (o) =>
-          o.floor && !o.control
+          isFloor(o)
             ? '1'
-            : o.refusedP99BySecond.map((ms, i) => (Number.isFinite(ms) ? round(ms / floorRow.refusedP99BySecond[i], 2) : '–')).join(' · '),
+            : ratiosToFloor(o, floorRow)
+                .map((ratio, i) => (Number.isFinite(o.refusedP99BySecond[i]) ? round(ratio, 2) : '–'))
+                .join(' · '),
         `≤ ${FLOOR_FACTOR} every second`,
       ),
       row(
         `every second within ${FLOOR_FACTOR}× the floor`,
         (o) => {
-          if (o.floor && !o.control) return '—';
+          if (isFloor(o)) return '—';
           const over = secondsOverFloor(o, floorRow);
-          return over.length === 0 ? 'yes' : `no: second ${over.map(({ second, ratio }) => `${second} (${round(ratio, 2)}×)`).join(', ')}`;
+          return over.length === 0 ? 'yes' : `no: ${secondsText(over)}`;
         },
         'yes',
       ),
