@@ -97,10 +97,12 @@ function khaltiAnswer(transactionRecord, token, i) {
 }
 
 /** Live heap in bytes, after a full collection when `--expose-gc` is on (npm run bench sets it), else null. */
-function liveHeap() {
+/** Live bytes after a full collection: on the JavaScript heap, and in Buffers outside it. */
+function live() {
   if (typeof global.gc !== 'function') return null;
   global.gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heap: heapUsed, outside: arrayBuffers };
 }
 
 /**
@@ -114,8 +116,8 @@ async function memoryBound(samples) {
   const warnings = [];
   const store = new MemoryStore({ warn: (message) => warnings.push(message) });
   const rows = [];
-  const heapBefore = liveHeap();
-  let heapAtCap = null;
+  const before = live();
+  let atCap = null;
   for (const size of [1_000, store.maxRecords, store.maxRecords + 50_000]) {
     for (let i = store.size; i < size; i += 1) {
       const token = `fill_mem_${i}`;
@@ -124,18 +126,23 @@ async function memoryBound(samples) {
       await store.markVerified(token, 'o', { transactionId: khalti.idx, khalti, now: i });
       await store.markFulfilled(token, 'o', { ok: true, orderId: `F-${i}`, amount: 1000, transactionId: khalti.idx, replayed: false }, i);
     }
-    if (size === store.maxRecords) heapAtCap = liveHeap();
+    if (size === store.maxRecords) atCap = live();
     rows.push({ store: 'Memory', records: size, held: store.size, ...(await cycles(store, samples, `mem_${size}`)) });
   }
-  const heapAfter = liveHeap();
-  const grew = (at) => (heapBefore === null || at === null ? null : at - heapBefore);
+  const after = live();
+  const grew = (at, kind) => (before === null || at === null ? null : at[kind] - before[kind]);
+  const megabytes = (bytes) => (bytes === null ? null : round(bytes / 1024 / 1024, 0));
+  const perRecord = (bytes) => (bytes === null ? null : round(bytes / store.maxRecords, 0));
   return {
     rows,
     warned: warnings.length === 1,
     maxRecords: store.maxRecords,
-    heapAtCapMb: grew(heapAtCap) === null ? null : round(grew(heapAtCap) / 1024 / 1024, 0),
-    heapAfterMb: grew(heapAfter) === null ? null : round(grew(heapAfter) / 1024 / 1024, 0),
-    bytesPerRecord: grew(heapAtCap) === null ? null : round(grew(heapAtCap) / store.maxRecords, 0),
+    heapAtCapMb: megabytes(grew(atCap, 'heap')),
+    heapAfterMb: megabytes(grew(after, 'heap')),
+    bytesPerRecord: perRecord(grew(atCap, 'heap')),
+    // The Khalti answer and the response, held as JSON bytes in Buffers (lib/ledger/memory-records.ts).
+    outsideAtCapMb: megabytes(grew(atCap, 'outside')),
+    outsideBytesPerRecord: perRecord(grew(atCap, 'outside')),
   };
 }
 

