@@ -3,7 +3,7 @@
 // On a machine where all of them share the cores, saturated throughput is about cores / (sum of these),
 // so this table says where a target's time goes and what a change saves, without the noise of a flood.
 //
-// Options: --only memory,postgres,redis (targets besides the baseline) --duration S (5) --connections N (8)
+// Options: --only memory,sqlite,sqlite-normal,postgres,redis,mysql (targets besides the baseline) --duration S (5) --connections N (8)
 const { readFileSync, readdirSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
@@ -50,6 +50,7 @@ const TARGETS = [
   { name: 'baseline (tutorial handler)', args: ['baseline', '-'] },
   { name: 'MemoryStore', args: ['verifier', 'memory'] },
   { name: 'SqliteStore', args: ['verifier', 'sqlite'] },
+  { name: 'SqliteStore (synchronous: normal)', args: ['verifier', 'sqlite-normal'] },
   { name: 'PostgresStore', args: ['verifier', 'postgres'], env: 'KHX_PG_URL' },
   { name: 'RedisStore', args: ['verifier', 'redis'], env: 'KHX_REDIS_URL' },
   { name: 'MysqlStore', args: ['verifier', 'mysql'], env: 'KHX_MYSQL_URL' },
