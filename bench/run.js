@@ -4,7 +4,7 @@
 // Options: --runs N (5) --duration S (5) --connections N (50) --out FILE (bench/results.md) --only STORES
 //          --smoke (one short run of a few targets, for the test suite) --skip-growth --skip-overload
 const { execFileSync, spawnSync } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
@@ -46,6 +46,40 @@ const CAN_PIN = os.cpus().length >= 2 && spawnSync('taskset', ['-p', String(proc
 function pin(pid, cpus) {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
+
+/** The database server processes a store's target talks to, by command name (every backend and thread). */
+const DATABASE_COMMANDS = { postgres: ['postgres'], mysql: ['mariadbd', 'mysqld'], redis: ['redis-server'] };
+function databasePids(stores) {
+  const names = stores.flatMap((store) => DATABASE_COMMANDS[store] ?? []);
+  if (names.length === 0) return [];
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (names.some((name) => comm.startsWith(name))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * Pin the database servers `stores` use onto `cpus` (new PostgreSQL backends inherit the postmaster's
+ * CPUs); answers how many processes could not be pinned (another user's, without the right to).
+ */
+function pinDatabases(stores, cpus) {
+  let refused = 0;
+  for (const pid of databasePids(stores)) {
+    try {
+      pin(pid, cpus);
+    } catch {
+      refused += 1;
+    }
+  }
+  return refused;
+}
 let prefixes = 0;
 
 /** One autocannon run, every request a fresh token for its own order. */
@@ -72,6 +106,8 @@ async function measure(url, duration = DURATION) {
       },
     ],
   });
+  // KHX_BENCH_LOG_RPS=1: every run's req/s on stderr (how far the baseline moves between its runs).
+  if (process.env.KHX_BENCH_LOG_RPS === '1') log(`${url}: ${Math.round(result.requests.average)} req/s`);
   if (Object.keys(failures).length > 0) log(`non-200 answers from ${url}: ${JSON.stringify(failures)}`);
   return {
     rps: result.requests.average,
@@ -81,7 +117,11 @@ async function measure(url, duration = DURATION) {
   };
 }
 
-async function throughput(khalti) {
+/**
+ * Every target, interleaved with the baseline. Pinned: each server alone on SERVER_CPU; the caller has
+ * put the load generator, the sandbox and the database servers on LOAD_CPU.
+ */
+async function throughput(khalti, pinned = false) {
   const targets = [
     { name: 'baseline (tutorial handler)', args: ['baseline', '-'] },
     { name: 'ceiling (Express, no Khalti)', args: ['ceiling', '-'] },
@@ -94,8 +134,29 @@ async function throughput(khalti) {
   if (process.env.KHX_REDIS_URL) targets.push({ name: 'khalti-express + RedisStore', args: ['verifier', 'redis'] });
   const only = args.only?.split(',');
   const running = targets.filter((t) => t.args[0] !== 'verifier' || (SMOKE ? t.args[1] === 'memory' : !only || only.includes(t.args[1])));
+  const stores = running.map((t) => t.args[1]);
+  let databasesNotPinned = 0;
+  if (pinned) {
+    pin(process.pid, LOAD_CPU);
+    pin(khalti.child.pid, LOAD_CPU);
+    databasesNotPinned = pinDatabases(stores, LOAD_CPU);
+    if (databasesNotPinned > 0) log(`throughput (pinned): ${databasesNotPinned} database server processes could not be pinned`);
+  }
+  try {
+    return await measureAll(khalti, running, pinned, databasesNotPinned);
+  } finally {
+    if (pinned) {
+      pin(process.pid, ALL_CPUS);
+      pin(khalti.child.pid, ALL_CPUS);
+      pinDatabases(stores, ALL_CPUS);
+    }
+  }
+}
+
+async function measureAll(khalti, running, pinned, databasesNotPinned) {
   for (const target of running) {
     Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey]));
+    if (pinned) pin(target.child.pid, SERVER_CPU);
     target.samples = [];
     await measure(target.url); // warm-up, discarded
   }
@@ -106,14 +167,15 @@ async function throughput(khalti) {
   baseline.samples = [];
   for (const target of others) target.pairs = [];
   for (let run = 1; run <= RUNS; run += 1) {
-    log(`run ${run}/${RUNS}: ${baseline.name}`);
+    const how = pinned ? ' (pinned)' : '';
+    log(`run ${run}/${RUNS}${how}: ${baseline.name}`);
     let before = await measure(baseline.url);
     baseline.samples.push(before);
     for (const target of others) {
-      log(`run ${run}/${RUNS}: ${target.name}`);
+      log(`run ${run}/${RUNS}${how}: ${target.name}`);
       const sample = await measure(target.url);
       target.samples.push(sample);
-      log(`run ${run}/${RUNS}: ${baseline.name}`);
+      log(`run ${run}/${RUNS}${how}: ${baseline.name}`);
       const after = await measure(baseline.url);
       baseline.samples.push(after);
       target.pairs.push({ rps: sample.rps / ((before.rps + after.rps) / 2), p99: sample.p99 / ((before.p99 + after.p99) / 2) });
@@ -143,10 +205,10 @@ async function throughput(khalti) {
     row.rpsRatio = median(row.rpsRatios);
     row.p99Ratio = median(row.p99Ratios);
     log(
-      `${row.name}: × baseline per run ${row.rpsRatios.map((r) => round(r, 2)).join(' ')}; p99 × ${row.p99Ratios.map((r) => round(r, 2)).join(' ')}`,
+      `${row.name}${pinned ? ' (pinned)' : ''}: × baseline per run ${row.rpsRatios.map((r) => round(r, 2)).join(' ')}; p99 × ${row.p99Ratios.map((r) => round(r, 2)).join(' ')}`,
     );
   });
-  return summary;
+  return { pinned, summary, databasesNotPinned };
 }
 
 /**
@@ -293,7 +355,7 @@ async function growth() {
 /** `[min–max]` of a target's per-run ratios. */
 const spread = (ratios) => `[${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}]`;
 
-function report({ summary, overloadGroups, growthResult, started }) {
+function report({ throughputGroups, overloadGroups, growthResult, started }) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '# khalti-express benchmark results',
@@ -303,16 +365,24 @@ function report({ summary, overloadGroups, growthResult, started }) {
     '',
     '## Throughput',
     '',
-    '| target | req/s | × baseline [range] | p50 ms | p99 ms | p99 × baseline [range] | errors | peak RSS MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...summary.map(
-      (r) =>
-        `| ${r.name} | ${round(r.rps, 0)} | ${round(r.rpsRatio, 2)} ${spread(r.rpsRatios)} | ${round(r.p50)} | ${round(r.p99)} | ${round(r.p99Ratio, 2)} ${spread(r.p99Ratios)} | ${r.errors} | ${mb(r.maxRss)} |`,
-    ),
+    'Measured twice: unpinned, then pinned with `taskset` (each server alone on one CPU; the load generator, the sandbox and the database servers on the other), because on two shared cores the scheduler decides much of an unpinned figure.',
+    ...throughputGroups.flatMap(({ pinned, summary, databasesNotPinned }) => [
+      '',
+      pinned
+        ? `#### Pinned (taskset): each server alone on CPU ${SERVER_CPU}; the load generator, the sandbox and the database servers on CPU ${LOAD_CPU}${databasesNotPinned > 0 ? ` (${databasesNotPinned} database server processes could not be pinned and ran anywhere)` : ''}`
+        : '#### Unpinned: every process wherever the scheduler puts it',
+      '',
+      '| target | req/s | × baseline [range] | p50 ms | p99 ms | p99 × baseline [range] | errors | peak RSS MB |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...summary.map(
+        (r) =>
+          `| ${r.name} | ${round(r.rps, 0)} | ${round(r.rpsRatio, 2)} ${spread(r.rpsRatios)} | ${round(r.p50)} | ${round(r.p99)} | ${round(r.p99Ratio, 2)} ${spread(r.p99Ratios)} | ${r.errors} | ${mb(r.maxRss)} |`,
+      ),
+    ]),
     '',
-    `Fulfilled twice: ${summary.reduce((sum, r) => sum + (r.duplicates ?? 0), 0)} tokens.`,
+    `Fulfilled twice: ${throughputGroups.reduce((sum, { summary }) => sum + summary.reduce((n, r) => n + (r.duplicates ?? 0), 0), 0)} tokens.`,
   ];
-  if (!SMOKE) lines.splice(5, 0, '## Goals', '', ...goalsTable(summary, overloadGroups), '');
+  if (!SMOKE) lines.splice(5, 0, '## Goals', '', ...goalsTable(throughputGroups, overloadGroups), '');
   const overloadTable = (overloadResults, pinned) => {
     // One column per store; `cell(o)` renders a check for one run.
     const floorRow = overloadResults.find(isFloor) ?? overloadResults[0];
@@ -455,7 +525,10 @@ async function main() {
   const started = new Date();
   const khalti = await start('khalti-server.js');
   try {
-    const summary = await throughput(khalti);
+    // Throughput twice: unpinned, then pinned (taskset), when the machine can.
+    const throughputGroups = [await throughput(khalti, false)];
+    if (CAN_PIN) throughputGroups.push(await throughput(khalti, true));
+    else log('throughput: taskset or a second CPU is missing, so the pinned runs were not made');
     // Overload with the development store and with the single-machine production store: MemoryStore
     // keeps its records on the JavaScript heap, SqliteStore does not, and peak RSS shows the difference.
     // Each flood twice: unpinned (as a shop's server runs), then pinned (taskset), when the machine can.
@@ -489,7 +562,7 @@ async function main() {
         growthError = error;
         return null;
       });
-    const text = report({ summary, overloadGroups, growthResult, started });
+    const text = report({ throughputGroups, overloadGroups, growthResult, started });
     if (!SMOKE || args.out !== path.join(__dirname, 'results.md')) writeFileSync(args.out, text);
     process.stdout.write(text);
     if (growthError) {

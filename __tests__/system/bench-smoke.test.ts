@@ -22,11 +22,13 @@ describe('bench/run.js --smoke', () => {
       });
       const report = readFileSync(out, 'utf8');
       const rows = report.split('\n').filter((line) => /^\| (baseline|ceiling|khalti-express)/.test(line));
-      expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual([
-        'baseline (tutorial handler)',
-        'ceiling (Express, no Khalti)',
-        'khalti-express + MemoryStore',
-      ]);
+      // Unpinned, then pinned (taskset) where the machine can pin.
+      const canPin = spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
+      const names = ['baseline (tutorial handler)', 'ceiling (Express, no Khalti)', 'khalti-express + MemoryStore'];
+      expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual(canPin ? [...names, ...names] : names);
+      const throughputSection = report.slice(report.indexOf('## Throughput'), report.indexOf('Fulfilled twice'));
+      expect(throughputSection).toContain('#### Unpinned');
+      if (canPin) expect(throughputSection).toContain('#### Pinned (taskset)');
       // The errors column is 0 for every target.
       for (const row of rows) expect(row.split('|')[7]!.trim()).toBe('0');
       expect(report).toContain('Fulfilled twice: 0 tokens.');
