@@ -4,10 +4,10 @@
 // so this table says where a target's time goes and what a change saves, without the noise of a flood.
 //
 // Options: --only memory,sqlite,sqlite-normal,postgres,redis,mysql (targets besides the baseline) --duration S (5) --connections N (8)
-const { readFileSync, readdirSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { ask, start, stop } = require('./processes');
+const { ask, start, stop, pidsNamed, DATABASE_COMMANDS } = require('./processes');
 const { median } = require('./stats');
 
 const { values: args } = parseArgs({
@@ -30,22 +30,6 @@ function cpuOf(pid) {
   }
 }
 
-/** Pids whose command name is one of `names` (the database servers, with every backend). */
-function pidsNamed(names) {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (names.some((name) => comm.startsWith(name))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
-const DATABASES = { postgres: ['postgres'], redis: ['redis-server'], mysql: ['mariadbd', 'mysqld'] };
 const TARGETS = [
   { name: 'baseline (tutorial handler)', args: ['baseline', '-'] },
   { name: 'MemoryStore', args: ['verifier', 'memory'] },
@@ -57,7 +41,7 @@ const TARGETS = [
 ];
 
 async function costOf(target, khalti) {
-  const db = DATABASES[target.args[1]];
+  const db = DATABASE_COMMANDS[target.args[1]];
   let n = 0;
   const prefix = `cpu${process.pid}${target.args[1]}${Date.now()}`;
   const run = () =>

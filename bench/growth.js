@@ -96,8 +96,10 @@ function khaltiAnswer(transactionRecord, token, i) {
   });
 }
 
-/** Live heap in bytes, after a full collection when `--expose-gc` is on (npm run bench sets it), else null. */
-/** Live bytes after a full collection: on the JavaScript heap, and in Buffers outside it. */
+/**
+ * Live bytes after a full collection, on the JavaScript heap and in Buffers outside it, when `--expose-gc`
+ * is on (npm run bench sets it); else null.
+ */
 function live() {
   if (typeof global.gc !== 'function') return null;
   global.gc();

@@ -1,5 +1,6 @@
 // Start bench processes with IPC, and ask them things.
 const { fork } = require('node:child_process');
+const { readdirSync, readFileSync } = require('node:fs');
 const path = require('node:path');
 
 /**
@@ -39,4 +40,23 @@ function stop(child) {
   });
 }
 
-module.exports = { start, ask, stop };
+/** The database server processes each store's target talks to, by command name. */
+const DATABASE_COMMANDS = { postgres: ['postgres'], redis: ['redis-server'], mysql: ['mariadbd', 'mysqld'] };
+
+/** Pids whose command name starts with one of `names` (a database server with every backend). */
+function pidsNamed(names) {
+  if (names.length === 0) return [];
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (names.some((name) => comm.startsWith(name))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+module.exports = { start, ask, stop, pidsNamed, DATABASE_COMMANDS };

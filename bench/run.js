@@ -4,12 +4,12 @@
 // Options: --runs N (5) --duration S (5) --connections N (50) --out FILE (bench/results.md) --only STORES
 //          --smoke (one short run of a few targets, for the test suite) --skip-growth --skip-overload
 const { execFileSync, spawnSync } = require('node:child_process');
-const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { start, ask, stop } = require('./processes');
+const { start, ask, stop, pidsNamed, DATABASE_COMMANDS } = require('./processes');
 const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
@@ -47,31 +47,13 @@ function pin(pid, cpus) {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** The database server processes a store's target talks to, by command name (every backend and thread). */
-const DATABASE_COMMANDS = { postgres: ['postgres'], mysql: ['mariadbd', 'mysqld'], redis: ['redis-server'] };
-function databasePids(stores) {
-  const names = stores.flatMap((store) => DATABASE_COMMANDS[store] ?? []);
-  if (names.length === 0) return [];
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (names.some((name) => comm.startsWith(name))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
 /**
  * Pin the database servers `stores` use onto `cpus` (new PostgreSQL backends inherit the postmaster's
  * CPUs); answers how many processes could not be pinned (another user's, without the right to).
  */
 function pinDatabases(stores, cpus) {
   let refused = 0;
-  for (const pid of databasePids(stores)) {
+  for (const pid of pidsNamed(stores.flatMap((store) => DATABASE_COMMANDS[store] ?? []))) {
     try {
       pin(pid, cpus);
     } catch {
@@ -166,8 +148,8 @@ async function measureAll(khalti, running, pinned, databasesNotPinned) {
   const [baseline, ...others] = running;
   baseline.samples = [];
   for (const target of others) target.pairs = [];
+  const how = pinned ? ' (pinned)' : '';
   for (let run = 1; run <= RUNS; run += 1) {
-    const how = pinned ? ' (pinned)' : '';
     log(`run ${run}/${RUNS}${how}: ${baseline.name}`);
     let before = await measure(baseline.url);
     baseline.samples.push(before);
@@ -205,7 +187,7 @@ async function measureAll(khalti, running, pinned, databasesNotPinned) {
     row.rpsRatio = median(row.rpsRatios);
     row.p99Ratio = median(row.p99Ratios);
     log(
-      `${row.name}${pinned ? ' (pinned)' : ''}: × baseline per run ${row.rpsRatios.map((r) => round(r, 2)).join(' ')}; p99 × ${row.p99Ratios.map((r) => round(r, 2)).join(' ')}`,
+      `${row.name}${how}: × baseline per run ${row.rpsRatios.map((r) => round(r, 2)).join(' ')}; p99 × ${row.p99Ratios.map((r) => round(r, 2)).join(' ')}`,
     );
   });
   return { pinned, summary, databasesNotPinned };

@@ -3,6 +3,7 @@ import { MemoryStore } from '../../lib';
 import { runStoreConformance } from '../../lib';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { verifySuccess } from '../fixtures/khalti';
 
 runStoreConformance(() => new MemoryStore());
 
@@ -91,18 +92,7 @@ describe('MemoryStore footprint', () => {
   it('holds a settled payment in well under a kilobyte of heap, and hands out intact copies', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const answer = (i: number) => ({
-      idx: `Xb2kXK${i}pZcR7YfTN5H2UHi`,
-      type: { idx: 'e476BL6jt9kgagEmsakyTL', name: 'Wallet payment' },
-      state: { idx: 'DhvMj9hdRufLqkP8ZY4d8g', name: 'Completed', template: 'is complete' },
-      amount: 1000,
-      fee_amount: 30,
-      refunded: false,
-      created_on: '2026-12-06T08:30:00.000000+05:45',
-      ebanker: null,
-      user: { idx: 'cCaPkRPQGn5D8StkiqqMJg', name: 'Test User', mobile: '98XXXXX001' },
-      merchant: { idx: 'UM75Gm2gWmZvA4TPwkwZye', name: 'Sandbox Merchant', mobile: 'testmerchant@khalti.com' },
-    });
+    const answer = (i: number) => verifySuccess({ idx: `Xb2kXK${i}pZcR7YfTN5H2UHi` });
     const N = 10_000;
     gc();
     const before = process.memoryUsage().heapUsed;
