@@ -6,10 +6,12 @@ const path = require('node:path');
 /**
  * Fork a bench script; resolves once it reports `ready`. KHX_BENCH_PROFILE=<dir> makes every bench
  * process write a CPU profile there (`node --cpu-prof`) when it stops; KHX_BENCH_NODE_ARGS adds node
- * flags to every bench process (e.g. `--trace-gc`, which NODE_OPTIONS does not take).
+ * flags to every bench process (e.g. `--trace-gc`, which NODE_OPTIONS does not take); `nodeArgs` are
+ * this process's own.
  */
-function start(script, args = [], env = {}) {
+function start(script, args = [], env = {}, nodeArgs = []) {
   const execArgv = process.env.KHX_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KHX_BENCH_PROFILE}`] : [];
+  execArgv.push(...nodeArgs);
   if (process.env.KHX_BENCH_NODE_ARGS) execArgv.push(...process.env.KHX_BENCH_NODE_ARGS.split(' ').filter(Boolean));
   const child = fork(path.join(__dirname, script), args, {
     env: { ...process.env, ...env },

@@ -64,12 +64,21 @@ function pinDatabases(stores, cpus) {
 }
 let prefixes = 0;
 
+// Every throughput server (the baseline's too) runs without V8's memory reducer. A target waits about
+// 70 s between its runs while the others are measured; the baseline, run every other time, never waits
+// more than one run. After such a wait the reducer has shrunk the idle process's heap and the next run
+// starts at ~45 % of its rate, taking ~3 s to recover (measured 2026-12-06: MemoryStore 826, 1,227,
+// 1,710, 1,952 req/s in the seconds after 70 s idle, 1,770-1,978 after 5 s; 1,783-2,157 after 70 s with
+// the flag), which charged every target, and the baseline never, with a cold start.
+const THROUGHPUT_NODE_ARGS = ['--no-memory-reducer'];
+const WARM_UP_S = SMOKE ? 0 : 1;
+
 /** One autocannon run, every request a fresh token for its own order. */
 async function measure(url, duration = DURATION) {
   let n = 0;
   const failures = {};
   const prefix = `${process.pid}r${(prefixes += 1)}`;
-  const result = await autocannon({
+  const instance = autocannon({
     url,
     connections: CONNECTIONS,
     duration,
@@ -88,8 +97,13 @@ async function measure(url, duration = DURATION) {
       },
     ],
   });
-  // KHX_BENCH_LOG_RPS=1: every run's req/s on stderr (how far the baseline moves between its runs).
-  if (process.env.KHX_BENCH_LOG_RPS === '1') log(`${url}: ${Math.round(result.requests.average)} req/s`);
+  const ticks = [];
+  instance.on('tick', ({ counter }) => ticks.push(counter));
+  const result = await instance;
+  // KHX_BENCH_LOG_RPS=1: every run's req/s on stderr, and each of its seconds (how far the baseline moves
+  // between its runs, and whether a run started cold).
+  if (process.env.KHX_BENCH_LOG_RPS === '1')
+    log(`${url}: ${Math.round(result.requests.average)} req/s (each second: ${ticks.slice(0, duration).join(' ')})`);
   if (Object.keys(failures).length > 0) log(`non-200 answers from ${url}: ${JSON.stringify(failures)}`);
   return {
     rps: result.requests.average,
@@ -137,7 +151,7 @@ async function throughput(khalti, pinned = false) {
 
 async function measureAll(khalti, running, pinned, databasesNotPinned) {
   for (const target of running) {
-    Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey]));
+    Object.assign(target, await start('target-server.js', [...target.args, khalti.baseUrl, khalti.secretKey], {}, THROUGHPUT_NODE_ARGS));
     if (pinned) pin(target.child.pid, SERVER_CPU);
     target.samples = [];
     await measure(target.url); // warm-up, discarded
@@ -149,16 +163,22 @@ async function measureAll(khalti, running, pinned, databasesNotPinned) {
   baseline.samples = [];
   for (const target of others) target.pairs = [];
   const how = pinned ? ' (pinned)' : '';
+  // Every measured run follows WARM_UP_S of the same load on the same server, discarded: a target has
+  // idled while the others ran (its pool's and its keep-alive sockets closed), the baseline only one run.
+  const hot = async (url) => {
+    if (WARM_UP_S > 0) await measure(url, WARM_UP_S);
+    return measure(url);
+  };
   for (let run = 1; run <= RUNS; run += 1) {
     log(`run ${run}/${RUNS}${how}: ${baseline.name}`);
-    let before = await measure(baseline.url);
+    let before = await hot(baseline.url);
     baseline.samples.push(before);
     for (const target of others) {
       log(`run ${run}/${RUNS}${how}: ${target.name}`);
-      const sample = await measure(target.url);
+      const sample = await hot(target.url);
       target.samples.push(sample);
       log(`run ${run}/${RUNS}${how}: ${baseline.name}`);
-      const after = await measure(baseline.url);
+      const after = await hot(baseline.url);
       baseline.samples.push(after);
       target.pairs.push({ rps: sample.rps / ((before.rps + after.rps) / 2), p99: sample.p99 / ((before.p99 + after.p99) / 2) });
       before = after;
