@@ -1,5 +1,5 @@
 // SqliteStore runs the store conformance suite unchanged, on a real file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -87,5 +87,111 @@ CREATE INDEX khalti_payments_stale ON khalti_payments (created_at) WHERE state I
   it('refuses a missing filename and an unsafe table name', () => {
     expect(() => new SqliteStore({} as never)).toThrow(/filename/);
     expect(() => new SqliteStore({ filename: 'x.db', table: 'x; DROP TABLE y' })).toThrow(/table name/);
+  });
+});
+
+// `full` on a file: SQLite commits without syncing and WalSync fdatasyncs the WAL on the thread pool
+// before anything is answered. Holding those syncs shows what waits for them.
+describe('SqliteStore synchronous: full', () => {
+  // `fs` is node's module object itself (a default import), so the store's own calls go through the spy.
+  type SyncCallback = (error: NodeJS.ErrnoException | null) => void;
+  let held: Array<(error?: NodeJS.ErrnoException) => void>;
+  let syncs: jest.SpiedFunction<typeof fs.fdatasync>;
+  beforeEach(() => {
+    held = [];
+    const real = fs.fdatasync;
+    syncs = jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, callback: SyncCallback) => {
+      held.push((error) => (error ? callback(error) : real(fd, callback)));
+    }) as typeof fs.fdatasync);
+  });
+  afterEach(() => syncs.mockRestore());
+
+  const claim = (token: string) => ({ token, orderId: `order-${token}`, amount: 1000, owner: 'a', now: 1, leaseMs: 1000 });
+  const turns = async (n = 20) => {
+    for (let i = 0; i < n; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+  const settled = (promise: Promise<unknown>) => {
+    const seen = { done: false };
+    promise.then(
+      () => (seen.done = true),
+      () => (seen.done = true),
+    );
+    return seen;
+  };
+  const opened = async (name: string) => {
+    const store = new SqliteStore({ filename: path.join(dir, name) });
+    const counted = store.count(); // opens the file; a read waits for a sync like any other
+    await turns();
+    while (held.length > 0) held.shift()!();
+    expect(await counted).toBe(0);
+    syncs.mockClear();
+    held = [];
+    return store;
+  };
+
+  it('answers a write only after the WAL is synced, and writes waiting together share the next sync', async () => {
+    const store = await opened('held.db');
+    const first = store.claim(claim('t1'));
+    const firstDone = settled(first);
+    await turns();
+    expect(syncs).toHaveBeenCalledTimes(1);
+    expect(fs.fstatSync(syncs.mock.calls[0]![0]).ino).toBe(fs.statSync(`${store.filename}-wal`).ino); // the WAL file itself
+    expect(firstDone.done).toBe(false); // committed, not yet synced: not answered
+
+    // Committed while the first sync is in flight: that sync may have started before them, so they wait for a new one.
+    const later = [store.claim(claim('t2')), store.markVerified('t1', 'a', { transactionId: 'x', khalti: null, now: 2 })];
+    const laterDone = settled(Promise.all(later));
+    await turns();
+    expect(syncs).toHaveBeenCalledTimes(1);
+
+    held.shift()!();
+    expect(await first).toMatchObject({ status: 'claimed' });
+    await turns();
+    expect(syncs).toHaveBeenCalledTimes(2); // one sync for both later writes
+    expect(laterDone.done).toBe(false);
+    held.shift()!();
+    expect(await Promise.all(later)).toEqual([expect.objectContaining({ status: 'claimed' }), 'verified']);
+    expect(syncs).toHaveBeenCalledTimes(2);
+    await store.close();
+  });
+
+  it('answers a read only after a sync that began after it (what it saw may not have been on disk yet)', async () => {
+    const store = await opened('read.db');
+    const write = store.claim(claim('r1'));
+    await turns();
+    held.shift()!();
+    await write;
+    const read = store.get('r1');
+    const readDone = settled(read);
+    await turns();
+    expect(syncs).toHaveBeenCalledTimes(2);
+    expect(readDone.done).toBe(false);
+    held.shift()!();
+    expect(await read).toMatchObject({ token: 'r1', state: 'claimed' });
+    await store.close();
+  });
+
+  it('fails closed after a failed sync: the writes waiting for it and everything after are refused', async () => {
+    const store = await opened('eio.db');
+    const write = store.claim(claim('e1'));
+    const waiting = store.claim(claim('e2'));
+    await turns();
+    held.shift()!(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    await expect(write).rejects.toThrow('SqliteStore: syncing the WAL file failed (EIO); the store refuses all work until restarted');
+    await expect(waiting).rejects.toThrow(/syncing the WAL file failed/);
+    await expect(store.get('e1')).rejects.toThrow(/syncing the WAL file failed/);
+    await expect(store.claim(claim('e3'))).rejects.toThrow(/syncing the WAL file failed/);
+    expect(syncs).toHaveBeenCalledTimes(1); // no retry of a failed sync: what the OS dropped is unknown
+    await store.close();
+  });
+
+  it('does not sync per write with synchronous: normal, nor for an in-memory database', async () => {
+    for (const options of [{ filename: path.join(dir, 'normal.db'), synchronous: 'normal' as const }, { filename: ':memory:' }]) {
+      const store = new SqliteStore(options);
+      expect(await store.claim(claim('n1'))).toMatchObject({ status: 'claimed' });
+      expect(await store.get('n1')).toMatchObject({ state: 'claimed' });
+      await store.close();
+    }
+    expect(syncs).not.toHaveBeenCalled();
   });
 });

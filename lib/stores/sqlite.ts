@@ -19,6 +19,7 @@ import { sqliteSchema, TABLE_NAME, upgradeSqliteTable } from './sql/sqlite-upgra
 export { sqliteSchema };
 import { SQLITE } from './sql/sqlite-dialect';
 import { bind, ledgerStatements, type StatementName } from './sql/statements';
+import { WalSync } from './sql/wal-sync';
 
 export interface SqliteStoreOptions {
   /** The database file; created if missing. `:memory:` works for tests (one process only). Required. */
@@ -28,10 +29,11 @@ export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock, in ms. Defaults to `5000`. */
   busyTimeoutMs?: number;
   /**
-   * SQLite's `synchronous` setting. `full` syncs every transaction to disk before it returns: nothing
-   * recorded is lost even on power loss, at the cost of an fsync per transition (three per payment),
-   * which blocks the event loop. `normal` (WAL) syncs at checkpoints: still safe against process crashes,
-   * but a power loss or OS crash can lose the last transactions. Defaults to `full`.
+   * How writes reach the disk. `full`: nothing the store answers is lost even on power loss or an OS
+   * crash: every write, and every read, resolves only after the WAL file has been synced since (the
+   * sync runs off the event loop, and writes waiting together share one). `normal` (SQLite's WAL
+   * `synchronous = NORMAL`) syncs at checkpoints only: still safe against process crashes, but a power
+   * loss or OS crash can lose the last transactions. Defaults to `full`.
    */
   synchronous?: 'full' | 'normal';
 }
@@ -54,6 +56,8 @@ export class SqliteStore extends SqlLedger implements LedgerStore {
   readonly #synchronous: 'full' | 'normal';
   #db: Database.Database | undefined;
   #statements: Statements | undefined;
+  /** `full` on a file: the WAL's syncs, made off the event loop (undefined for `normal` and `:memory:`). */
+  #wal: WalSync | undefined;
   readonly #queue: Array<{ run: (sql: Statements) => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: SqliteStoreOptions) {
@@ -87,11 +91,21 @@ export class SqliteStore extends SqlLedger implements LedgerStore {
   #open(): { db: Database.Database; sql: Statements } {
     if (!this.#db || !this.#statements) {
       const db = new Database(this.filename, { timeout: this.#busyTimeoutMs });
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      upgradeSqliteTable(db, this.table, sqliteSchema(this.table));
-      db.exec(sqliteSchema(this.table));
-      this.#statements = this.prepare(db);
+      try {
+        const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+        // `full` on a file: SQLite commits without syncing and WalSync syncs before anything is answered,
+        // so the event loop never waits for the disk. An in-memory database has no WAL (and no disk).
+        const syncHere = this.#synchronous === 'full' && !wal;
+        db.pragma(`synchronous = ${syncHere ? 'FULL' : 'NORMAL'}`);
+        upgradeSqliteTable(db, this.table, sqliteSchema(this.table));
+        db.exec(sqliteSchema(this.table));
+        this.#statements = this.prepare(db);
+        if (this.#synchronous === 'full' && wal) this.#wal = new WalSync(db.name);
+      } catch (error) {
+        db.close();
+        this.#statements = undefined;
+        throw error;
+      }
       this.#db = db;
     }
     return { db: this.#db, sql: this.#statements };
@@ -101,7 +115,8 @@ export class SqliteStore extends SqlLedger implements LedgerStore {
    * Group commit: writes that arrive in the same turn of the event loop run one after another inside
    * one `BEGIN IMMEDIATE` transaction, so concurrent payments share a disk sync. Each write is still
    * atomic (they run in sequence under the write lock) and resolves only once its transaction has
-   * committed; if the transaction fails, every write in it is rejected (none of them happened).
+   * committed (and, with `full`, been synced); if the transaction fails, every write in it is rejected
+   * (none of them happened).
    */
   #write<T>(run: (sql: Statements) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -121,7 +136,19 @@ export class SqliteStore extends SqlLedger implements LedgerStore {
       for (const write of batch) write.reject(error);
       return;
     }
-    batch.forEach((write, i) => write.resolve(results[i]));
+    if (!this.#wal) batch.forEach((write, i) => write.resolve(results[i]));
+    else
+      this.#wal.durable().then(
+        () => batch.forEach((write, i) => write.resolve(results[i])),
+        (error) => batch.forEach((write) => write.reject(error)),
+      );
+  }
+
+  /** A read's answer, once it is durable: with `full`, what it saw may have been committed but not synced yet. */
+  async #read<T>(read: (sql: Statements) => T): Promise<T> {
+    const answer = read(this.#open().sql);
+    if (this.#wal) await this.#wal.durable();
+    return answer;
   }
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
@@ -181,24 +208,26 @@ export class SqliteStore extends SqlLedger implements LedgerStore {
   }
 
   async get(token: string): Promise<PaymentRecord | null> {
-    const row = this.#open().sql.get('get', { token });
+    const row = await this.#read((sql) => sql.get('get', { token }));
     return row ? fromRow(row) : null;
   }
 
   async listStale(now: number, limit: number): Promise<PaymentRecord[]> {
-    return this.#open().sql.all('stale', { now, limit }).map(fromRow);
+    return (await this.#read((sql) => sql.all('stale', { now, limit }))).map(fromRow);
   }
 
   /** The refund methods' runner: reads straight from the file, writes through the group commit. */
   protected readonly runner: refunds.SqlRunner = {
-    rows: async (name, values) => this.#open().sql.all(name, values),
+    rows: (name, values) => this.#read((sql) => sql.all(name, values)),
     changes: (name, values) => this.#write((sql) => sql.run(name, values)),
   };
 
   async close(): Promise<void> {
     while (this.#queue.length > 0) this.#flush();
+    await this.#wal?.close();
     this.#db?.close();
     this.#db = undefined;
     this.#statements = undefined;
+    this.#wal = undefined;
   }
 }
