@@ -13,7 +13,7 @@ const { start, ask, stop, pidsNamed, DATABASE_COMMANDS } = require('./processes'
 const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
-const { goalsTable, isFloor, ratiosToFloor, secondsOverFloor, secondsText, FLOOR_FACTOR } = require('./goals');
+const { goalsTable, notMetReasons, isFloor, ratiosToFloor, secondsOverFloor, secondsText, FLOOR_FACTOR } = require('./goals');
 
 const { values: args } = parseArgs({
   options: {
@@ -384,7 +384,16 @@ function report({ throughputGroups, overloadGroups, growthResult, started }) {
     '',
     `Fulfilled twice: ${throughputGroups.reduce((sum, { summary }) => sum + summary.reduce((n, r) => n + (r.duplicates ?? 0), 0), 0)} tokens.`,
   ];
-  if (!SMOKE) lines.splice(5, 0, '## Goals', '', ...goalsTable(throughputGroups, overloadGroups), '');
+  if (!SMOKE)
+    lines.splice(
+      5,
+      0,
+      '## Goals',
+      '',
+      ...goalsTable(throughputGroups, overloadGroups),
+      '',
+      ...notMetReasons(throughputGroups, overloadGroups),
+    );
   const overloadTable = (overloadResults, pinned) => {
     // One column per store; `cell(o)` renders a check for one run.
     const floorRow = overloadResults.find(isFloor) ?? overloadResults[0];
