@@ -6,13 +6,15 @@ const path = require('node:path');
 /**
  * Fork a bench script; resolves once it reports `ready`. KHX_BENCH_PROFILE=<dir> makes every bench
  * process write a CPU profile there (`node --cpu-prof`) when it stops; KHX_BENCH_NODE_ARGS adds node
- * flags to every bench process (e.g. `--trace-gc`, which NODE_OPTIONS does not take); `nodeArgs` are
- * this process's own.
+ * flags to every bench process (e.g. `--trace-gc`, which NODE_OPTIONS does not take);
+ * KHX_BENCH_SERVER_NODE_ARGS only to the servers under test (target-server.js: the baseline, the ceiling,
+ * the floor and every store's), and the report says so; `nodeArgs` are this process's own.
  */
 function start(script, args = [], env = {}, nodeArgs = []) {
   const execArgv = process.env.KHX_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KHX_BENCH_PROFILE}`] : [];
   execArgv.push(...nodeArgs);
   if (process.env.KHX_BENCH_NODE_ARGS) execArgv.push(...process.env.KHX_BENCH_NODE_ARGS.split(' ').filter(Boolean));
+  if (script === 'target-server.js') execArgv.push(...serverNodeArgs());
   const child = fork(path.join(__dirname, script), args, {
     env: { ...process.env, ...env },
     execArgv,
@@ -24,6 +26,11 @@ function start(script, args = [], env = {}, nodeArgs = []) {
     );
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
   });
+}
+
+/** KHX_BENCH_SERVER_NODE_ARGS split into flags (e.g. `--max-old-space-size=1024`); none when unset. */
+function serverNodeArgs() {
+  return (process.env.KHX_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 /** Send one IPC message and wait for the reply. */
@@ -61,4 +68,4 @@ function pidsNamed(names) {
   return pids;
 }
 
-module.exports = { start, ask, stop, pidsNamed, DATABASE_COMMANDS };
+module.exports = { start, ask, stop, pidsNamed, serverNodeArgs, DATABASE_COMMANDS };

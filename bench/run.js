@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const autocannon = require('autocannon');
-const { start, ask, stop, pidsNamed, DATABASE_COMMANDS } = require('./processes');
+const { start, ask, stop, pidsNamed, serverNodeArgs, DATABASE_COMMANDS } = require('./processes');
 const { pollHealth } = require('./load');
 const { SIZES, sqliteGrowth, postgresGrowth, memoryBound } = require('./growth');
 const { median, percentile, round, mb } = require('./stats');
@@ -324,6 +324,7 @@ async function overload(khalti, store, pinned) {
     budgetMs: 4 * 10_000 + 1_000,
     otherErrors: otherErrors.length,
     maxRss: stats.maxRss,
+    heapLimit: stats.heapLimit,
     loopDelayP99: stats.loopDelayP99Ms,
     loopDelayMax: stats.loopDelayMaxMs,
     cpuShare: stats.cpuShare,
@@ -363,6 +364,11 @@ function report({ throughputGroups, overloadGroups, growthResult, started }) {
     '# khalti-express benchmark results',
     '',
     `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    ...(serverNodeArgs().length > 0
+      ? [
+          `**Every server under test (the baseline, the ceiling and the floor too) ran with \`${serverNodeArgs().join(' ')}\`** (KHX_BENCH_SERVER_NODE_ARGS): these figures are not those of Node's defaults.`,
+        ]
+      : []),
     `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, each run of a target between two runs of the baseline and each run after ${WARM_UP_S} s of the same load on the same server (discarded), every throughput server (the baseline's too) without V8's memory reducer, medians reported; a ratio is the median over the rounds of the target's run against the mean of the baseline runs just before and after it (their range in brackets); every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,
     '',
     '## Throughput',
@@ -459,6 +465,7 @@ function report({ throughputGroups, overloadGroups, growthResult, started }) {
       ),
       row('other errors', (o) => o.otherErrors, '0'),
       row('peak RSS', (o) => `${mb(o.maxRss)} MB`, '< 250 MB'),
+      row("V8's heap limit (Node's default: a quarter of the host's memory, at most 4 GB)", (o) => `${mb(o.heapLimit)} MB`, '—'),
       row(
         'health route while overloaded',
         (o) => `${o.healthChecks} checks, ${o.healthFailed} failed, p99 ${round(o.healthP99)} ms, max ${round(o.healthMax)} ms`,

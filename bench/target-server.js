@@ -130,6 +130,9 @@ process.on('message', async (message) => {
     const cpu = process.cpuUsage(cpuAtStart);
     process.send({
       maxRss: process.resourceUsage().maxRSS * 1024,
+      // V8's heap limit: Node sizes it from the host's memory, and at 2 GB or more V8 lets the heap grow
+      // to 4× what is live between collections (below, at most 2×): the peak RSS under a flood follows it.
+      heapLimit: require('node:v8').getHeapStatistics().heap_size_limit,
       duplicates,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,

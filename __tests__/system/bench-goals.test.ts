@@ -74,6 +74,16 @@ describe('the bench goals', () => {
     expect(text).not.toContain('Health, recovery or the ledger');
   });
 
+  it("gives the heap limit each server that missed the RSS goal ran with, and V8's growing factor for it", () => {
+    const big = flood('MemoryStore', { maxRss: 280 * MB, heapLimit: 4144 * MB });
+    const justUnder = flood('SqliteStore', { maxRss: 260 * MB, heapLimit: 2095 * MB });
+    const atThreshold = flood('MemoryStore', { maxRss: 255 * MB, heapLimit: 2096 * MB });
+    const text = (results: object[]) => goals.notMetReasons(throughputMet, [{ pinned: false, results }]).join('\n');
+    expect(text([floor, big, justUnder, control])).toContain("V8's heap limit was 4144 MB (factor 4) / 2095 MB (factor at most 2).");
+    expect(text([floor, atThreshold, control])).toContain("V8's heap limit was 2096 MB (factor 4).");
+    expect(text([floor, flood('MemoryStore', { maxRss: 280 * MB }), control])).not.toContain("V8's heap limit was");
+  });
+
   it('calls a miss of health, recovery or the ledger a defect', () => {
     const overload = [{ pinned: false, results: [floor, flood('MemoryStore', { duplicates: 1 }), control] }];
     expect(goals.notMetReasons(throughputMet, overload).join('\n')).toContain('**Health, recovery or the ledger** (MemoryStore unpinned)');

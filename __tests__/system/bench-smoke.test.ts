@@ -17,7 +17,8 @@ describe('bench/run.js --smoke', () => {
       execFileSync(process.execPath, [path.join(ROOT, 'bench', 'run.js'), '--smoke', '--skip-growth', '--out', out], {
         cwd: ROOT,
         stdio: 'pipe',
-        env: { ...process.env, KHX_PG_URL: '', KHX_REDIS_URL: '' },
+        // Node flags for the servers under test only: the report must say so and show their heap limit.
+        env: { ...process.env, KHX_PG_URL: '', KHX_REDIS_URL: '', KHX_BENCH_SERVER_NODE_ARGS: '--max-old-space-size=512' },
         timeout: 200_000,
       });
       const report = readFileSync(out, 'utf8');
@@ -55,6 +56,11 @@ describe('bench/run.js --smoke', () => {
         expect.stringMatching(/^(yes|no: second .*)$/),
       ]);
       expect(cells('other errors')).toEqual(['0', '0', '0', '0']);
+      // 512 MB of old generation plus V8's young generation; the driver's own limit (Node's default) differs.
+      expect(report).toContain('ran with `--max-old-space-size=512`** (KHX_BENCH_SERVER_NODE_ARGS)');
+      expect(cells("V8's heap limit (Node's default: a quarter of the host's memory, at most 4 GB)")).toEqual(
+        Array(4).fill(expect.stringMatching(/^5[1-9]\d MB$/)),
+      );
       const [floorLedger, memoryLedger, sqliteLedger, controlLedger] = cells('ledger vs Khalti');
       expect([floorLedger, controlLedger]).toEqual(['—', '—']);
       const ledger = [memoryLedger, sqliteLedger];
