@@ -108,10 +108,6 @@ function goalsTable(throughputGroups, overloadGroups) {
 }
 
 /**
- * Markdown paragraphs: for each kind of goal this run missed, the figures behind the miss and the reason
- * measured for it (the profiles and A/Bs are in docs/performance.md). Empty when every goal was met.
- */
-/**
  * V8's heap growing factor is 4 when its old generation may reach 2 GB, at most 2 below. Node 20 reports
  * that as heap_size_limit = old generation + 48 MB of young generation: 2,095 MB at
  * `--max-old-space-size=2047`, 2,096 MB at 2048 (measured).
@@ -126,6 +122,10 @@ function heapLimitText(misses) {
     : `In this run V8's heap limit was ${limits.map((limit) => `${mb(limit)} MB (factor ${limit >= FACTOR_4_FROM_BYTES ? '4' : 'at most 2'})`).join(' / ')}. `;
 }
 
+/**
+ * Markdown paragraphs: for each kind of goal this run missed, the figures behind the miss and the reason
+ * measured for it (the profiles and A/Bs are in docs/performance.md). Empty when every goal was met.
+ */
 function notMetReasons(throughputGroups, overloadGroups) {
   const notes = [];
   const tp = (store) => throughputGroups.map(({ pinned, summary }) => ({ pinned, r: targetOf(summary, store) })).filter(({ r }) => r);

@@ -360,13 +360,14 @@ const spread = (ratios) => `[${round(Math.min(...ratios), 2)}–${round(Math.max
 
 function report({ throughputGroups, overloadGroups, growthResult, started }) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const serverArgs = serverNodeArgs();
   const lines = [
     '# khalti-express benchmark results',
     '',
     `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${mb(os.totalmem())} MB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.`,
-    ...(serverNodeArgs().length > 0
+    ...(serverArgs.length > 0
       ? [
-          `**Every server under test (the baseline, the ceiling and the floor too) ran with \`${serverNodeArgs().join(' ')}\`** (KHX_BENCH_SERVER_NODE_ARGS): these figures are not those of Node's defaults.`,
+          `**Every server under test (the baseline, the ceiling and the floor too) ran with \`${serverArgs.join(' ')}\`** (KHX_BENCH_SERVER_NODE_ARGS): these figures are not those of Node's defaults.`,
         ]
       : []),
     `Each target runs in its own process against the package's Khalti sandbox (throughput mode, no added latency), also its own process; autocannon with ${CONNECTIONS} connections, ${DURATION} s per run, ${RUNS} runs per target interleaved, each run of a target between two runs of the baseline and each run after ${WARM_UP_S} s of the same load on the same server (discarded), every throughput server (the baseline's too) without V8's memory reducer, medians reported; a ratio is the median over the rounds of the target's run against the mean of the baseline runs just before and after it (their range in brackets); every request carries a fresh token. Reproduce with \`npm run bench\` (it checks PostgreSQL, MariaDB/MySQL and Redis as \`npm test\` does and starts what does not answer; KHX_PG_URL / KHX_MYSQL_URL / KHX_REDIS_URL point it at your own).`,

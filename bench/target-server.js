@@ -7,6 +7,7 @@ const { tmpdir } = require('node:os');
 const path = require('node:path');
 
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { getHeapStatistics } = require('node:v8');
 
 const [kind, storeName, khaltiUrl, secretKey] = process.argv.slice(2);
 // KHX_BENCH_OVERLOAD=1 (the overload scenario's targets): measure the event-loop delay and time each 503.
@@ -132,7 +133,7 @@ process.on('message', async (message) => {
       maxRss: process.resourceUsage().maxRSS * 1024,
       // V8's heap limit: Node sizes it from the host's memory, and at 2 GB or more V8 lets the heap grow
       // to 4× what is live between collections (below, at most 2×): the peak RSS under a flood follows it.
-      heapLimit: require('node:v8').getHeapStatistics().heap_size_limit,
+      heapLimit: getHeapStatistics().heap_size_limit,
       duplicates,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,
